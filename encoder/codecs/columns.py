@@ -1,0 +1,221 @@
+"""Column codecs: one column of one block <-> (params, sections).
+
+A column is coded into a small JSON-able ``params`` dict (kept in the block descriptor)
+and a list of *sections*, byte strings that the shard container compresses one zstd frame
+each. Integer columns (and booleans) become byte planes of a delta- or frame-of-reference
+transform, whichever compresses a sample better; strings are dictionary-coded, binary
+columns are lengths plus bytes. ``decode_column`` trusts nothing in ``params`` or the
+sections and raises :class:`CorruptShardError` on anything inconsistent.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import zstandard
+
+from ..errors import CorruptShardError
+from ..streams.schema import KINDS
+from . import kernels
+from .reference import DELTA, FOR
+
+#: Largest section a writer produces / a reader accepts, in decompressed bytes.
+MAX_SECTION = 1 << 20
+#: Below this many plane bytes, all planes of a column share one section (fewer frames).
+GROUP_BYTES = 16 << 10
+#: Rows of the sample on which the delta and frame-of-reference transforms compete.
+SAMPLE_ROWS = 4096
+_trial = zstandard.ZstdCompressor(level=1)
+
+
+def _width(u: np.ndarray) -> int:
+    return max(1, (int(u.max()).bit_length() + 7) // 8) if u.size else 1
+
+
+def _planes(values: np.ndarray, mode: int) -> tuple[dict, np.ndarray]:
+    base, step = kernels.scan(values, mode)
+    u = kernels.transform(values, mode, base, step)
+    width = _width(u)
+    return {"c": "planes", "m": mode, "b": base, "s": step, "w": width}, kernels.split_planes(u, width)
+
+
+def encode_ints(values: np.ndarray) -> tuple[dict, list]:
+    """Code an integer (or bool, as uint8) column; see the module docstring."""
+    if values.dtype.kind == "b":
+        values = values.view(np.uint8)
+    n = values.size
+    if n == 0:
+        return {"c": "const", "v": 0}, []
+    if n == 1 or values.min() == values.max():
+        return {"c": "const", "v": int(values[0])}, []
+    if n > SAMPLE_ROWS:  # let both transforms compete on a sample, keep the smaller
+        sample = values[:SAMPLE_ROWS]
+        sizes = [len(_trial.compress(_planes(sample, m)[1].tobytes())) for m in (DELTA, FOR)]
+        modes = (DELTA,) if sizes[0] <= sizes[1] else (FOR,)
+    else:
+        modes = (DELTA, FOR)
+    best = None
+    for mode in modes:
+        params, planes = _planes(values, mode)
+        if best is None or params["w"] < best[0]["w"]:
+            best = params, planes
+    params, planes = best
+    if planes.size <= GROUP_BYTES:
+        params["g"] = 1
+        return params, [planes.reshape(-1)]
+    return params, list(planes)
+
+
+def _bad(message: str) -> CorruptShardError:
+    return CorruptShardError(message)
+
+
+def _int(params: dict, key: str, lo: int, hi: int) -> int:
+    value = params.get(key)
+    if type(value) is not int or not lo <= value <= hi:
+        raise _bad(f"codec parameter {key!r} is {value!r}, expected an integer in [{lo}, {hi}]")
+    return value
+
+
+def int_sections(params: dict) -> int:
+    """How many sections an integer column with these params occupies."""
+    if not isinstance(params, dict):
+        raise _bad(f"codec parameters are {type(params).__name__}, not an object")
+    codec = params.get("c")
+    if codec == "const":
+        return 0
+    if codec == "planes":
+        return 1 if params.get("g") == 1 else _int(params, "w", 1, 8)
+    raise _bad(f"unknown integer codec {codec!r}")
+
+
+def decode_ints(params: dict, sections: list, n: int, dtype) -> np.ndarray:
+    dtype = np.dtype(dtype)
+    target = np.uint8 if dtype.kind == "b" else dtype
+    codec = params.get("c")
+    if codec == "const":
+        value = _int(params, "v", -(1 << 63), (1 << 64) - 1)
+        out = np.empty(n, target)
+        out.fill(np.array(value).astype(np.uint64 if value >= 0 else np.int64).astype(target))
+        return out.view(dtype)
+    mode = _int(params, "m", DELTA, FOR)
+    base = _int(params, "b", -(1 << 63), (1 << 64) - 1)
+    step = _int(params, "s", 1, (1 << 64) - 1)
+    width = _int(params, "w", 1, 8)
+    raw = [np.frombuffer(s, np.uint8) for s in sections]
+    if params.get("g") == 1:
+        if len(raw) != 1 or raw[0].size != n * width:
+            raise _bad(f"grouped planes hold {sum(r.size for r in raw)} bytes, expected {n * width}")
+        planes = raw[0].reshape(width, n)
+    else:
+        if len(raw) != width or any(r.size != n for r in raw):
+            raise _bad(f"expected {width} planes of {n} bytes, got {[r.size for r in raw]}")
+        planes = np.stack(raw) if width > 1 else raw[0].reshape(1, n)
+    return kernels.decode_planes(planes, mode, base, step, target).view(dtype)
+
+
+def _offsets_and_data(arr: pa.Array) -> tuple[np.ndarray, bytes]:
+    """Value lengths and concatenated bytes of a string/binary array (nulls have length 0)."""
+    arr = arr.cast(pa.large_binary())
+    offsets = np.frombuffer(arr.buffers()[1], np.int64)[arr.offset:arr.offset + len(arr) + 1]
+    data = arr.buffers()[2]
+    payload = b"" if data is None else data.to_pybytes()[offsets[0]:offsets[-1]]
+    return np.diff(offsets), payload
+
+
+def _split_bytes(payload: bytes) -> list:
+    return [payload[i:i + MAX_SECTION] for i in range(0, len(payload), MAX_SECTION)] or []
+
+
+def encode_varlen(arr: pa.Array, kind: str) -> tuple[dict, list]:
+    """Code a string column as a dictionary, a binary column as lengths plus bytes."""
+    params: dict = {"c": "dict" if kind == "string" else "bytes"}
+    sections: list = []
+    if arr.null_count:
+        p, s = encode_ints(np.asarray(arr.is_valid()))
+        params["null"] = p
+        sections += s
+    if kind == "string":
+        encoded = arr.dictionary_encode()
+        idx = encoded.indices.fill_null(0)
+        p, s = encode_ints(np.asarray(idx).astype(np.uint32))
+        params["idx"], params["n"] = p, len(encoded.dictionary)
+        sections += s
+        arr = encoded.dictionary
+    else:
+        arr = arr.fill_null(b"")
+    lengths, payload = _offsets_and_data(arr)
+    p, s = encode_ints(lengths.astype(np.uint32))
+    params["len"] = p
+    parts = _split_bytes(payload)
+    params["nb"] = len(parts)
+    return params, sections + s + parts
+
+
+def decode_varlen(params: dict, sections: list, n: int, kind: str) -> pa.Array:
+    codec = params.get("c")
+    if codec != ("dict" if kind == "string" else "bytes"):
+        raise _bad(f"codec {codec!r} cannot hold a {kind} column")
+    pos = 0
+
+    def take(count):
+        nonlocal pos
+        if pos + count > len(sections):
+            raise _bad(f"column needs more than its {len(sections)} sections")
+        pos += count
+        return sections[pos - count:pos]
+
+    valid = None
+    if "null" in params:
+        valid = decode_ints(params["null"], take(int_sections(params["null"])), n, np.bool_)
+    if kind == "string":
+        n_values = _int(params, "n", 0, n)
+        idx = decode_ints(params["idx"], take(int_sections(params["idx"])), n, np.uint32)
+        if n and n_values == 0 and (valid is None or valid.any()):
+            raise _bad("dictionary is empty but rows reference it")
+        if n_values and idx.size and int(idx.max()) >= n_values:
+            raise _bad(f"dictionary index {int(idx.max())} out of range ({n_values} entries)")
+    else:
+        n_values = n
+    lengths = decode_ints(params["len"], take(int_sections(params["len"])), n_values, np.uint32)
+    parts = take(_int(params, "nb", 0, 1 << 20))
+    if pos != len(sections):
+        raise _bad(f"column has {len(sections)} sections, its codec uses {pos}")
+    payload = b"".join(bytes(p) for p in parts)
+    offsets = np.zeros(n_values + 1, np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    if offsets[-1] != len(payload):
+        raise _bad(f"value lengths add up to {int(offsets[-1])} bytes, the column holds {len(payload)}")
+    arrow_type = KINDS[kind][1]
+    values = pa.Array.from_buffers(pa.large_binary(), n_values, [None, pa.py_buffer(offsets),
+                                                                  pa.py_buffer(payload)])
+    if kind == "string":
+        try:
+            values = values.cast(pa.large_string())  # validates UTF-8
+        except pa.ArrowInvalid as exc:
+            raise _bad(f"dictionary holds invalid UTF-8: {exc}") from None
+        mask = None if valid is None else ~valid
+        indices = pa.array(idx.astype(np.int32), mask=mask)
+        values = pa.DictionaryArray.from_arrays(indices, values)
+        return values.dictionary_decode().cast(arrow_type)
+    if valid is not None:
+        values = pa.Array.from_buffers(pa.large_binary(), n, [pa.array(valid).buffers()[1],
+                                                               *values.buffers()[1:]])
+    return values.cast(arrow_type)
+
+
+def encode_column(kind: str, values) -> tuple[dict, list]:
+    """Code one validated column (see :func:`encoder.streams.validate`)."""
+    if kind in ("string", "binary"):
+        return encode_varlen(values, kind)
+    return encode_ints(values)
+
+
+def decode_column(kind: str, params, sections: list, n: int):
+    """Decode one column; NumPy array for numeric kinds, ``pyarrow.Array`` for string/binary."""
+    if not isinstance(params, dict):
+        raise _bad(f"codec parameters are {type(params).__name__}, not an object")
+    if kind in ("string", "binary"):
+        return decode_varlen(params, sections, n, kind)
+    if len(sections) != int_sections(params):
+        raise _bad(f"column has {len(sections)} sections, its codec uses {int_sections(params)}")
+    return decode_ints(params, sections, n, KINDS[kind][0])

@@ -1,0 +1,29 @@
+"""Which implementation of the column kernels is loaded.
+
+The native core (Cython encode kernels in ``encoder._codec``, Numba decode kernels in
+:mod:`encoder.codecs._numba`) is required by default: a silent slow fallback would be a
+bug. ``ENCODER_BACKEND=reference`` selects the NumPy reference explicitly (tests, debugging).
+"""
+from __future__ import annotations
+
+import os
+
+from . import reference
+
+BACKEND = os.environ.get("ENCODER_BACKEND", "native")
+
+if BACKEND == "reference":
+    scan, transform, split_planes, decode_planes = (
+        reference.scan, reference.transform, reference.split_planes, reference.decode_planes)
+elif BACKEND == "native":
+    try:
+        from .. import _codec
+    except ImportError as exc:  # pragma: no cover - a broken install, not a runtime choice
+        raise ImportError("encoder's native core (encoder._codec) is not built; reinstall with "
+                          "`pip install .`, or set ENCODER_BACKEND=reference for the slow "
+                          f"NumPy reference ({exc})") from exc
+    from ._numba import decode_planes
+
+    scan, transform, split_planes = _codec.scan, _codec.transform, _codec.split_planes
+else:
+    raise ImportError(f"ENCODER_BACKEND must be 'native' or 'reference', not {BACKEND!r}")

@@ -1,0 +1,88 @@
+"""NumPy reference of every column kernel: the executable spec and the tests' oracle.
+
+The native kernels (``ext/_codec.pyx`` for encoding, :mod:`encoder.codecs._numba` for
+decoding) must return exactly what these functions return, byte for byte. All integer
+arithmetic wraps modulo 2**64, so any int64 input round-trips, huge jumps included.
+
+Kernel contracts (n = rows):
+
+* ``scan(values, mode) -> (base, step)``: ``mode`` 0 = delta, 1 = frame of reference.
+  delta: ``base = values[0]``, ``step = gcd(values[i] - values[i-1])``;
+  for: ``base = min(values)``, ``step = gcd(values - base)``. ``step`` is 1 when the gcd
+  is 0 (all deltas zero) or when a difference might not fit int64.
+* ``transform(values, mode, base, step) -> uint64[n]``: delta: ``u[0] = 0``,
+  ``u[i] = zigzag((values[i] - values[i-1]) / step)``; for: ``u[i] = (values[i] - base) / step``.
+* ``split_planes(u, width) -> uint8[width, n]``: plane ``j`` holds byte ``j`` (little end first).
+* ``decode_planes(planes, mode, base, step, dtype) -> values``: the inverse of the two above.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+DELTA, FOR = 0, 1
+_U64 = np.uint64
+_INT64_SPAN = 1 << 63
+
+
+def _may_overflow(values: np.ndarray) -> bool:
+    """True when a difference of two values might not fit int64 (then step must stay 1)."""
+    return values.dtype.itemsize == 8 and int(values.max()) - int(values.min()) >= _INT64_SPAN
+
+
+def scan(values: np.ndarray, mode: int) -> tuple[int, int]:
+    n = values.size
+    if n == 0:
+        return 0, 1
+    if mode == DELTA:
+        base = int(values[0])
+        if n < 2 or _may_overflow(values):
+            return base, 1
+        diffs = np.diff(values.astype(np.int64))
+        step = int(np.gcd.reduce(np.abs(diffs)))
+    else:
+        base = int(values.min())
+        if _may_overflow(values):
+            return base, 1
+        step = int(np.gcd.reduce(values.astype(np.int64) - base))
+    return base, (step or 1)
+
+
+def _wrapping(values: np.ndarray) -> np.ndarray:
+    """Reinterpret as uint64 (sign-extending narrower signed ints first)."""
+    return values.astype(np.int64).view(_U64) if values.dtype.kind == "i" else values.astype(_U64)
+
+
+def transform(values: np.ndarray, mode: int, base: int, step: int) -> np.ndarray:
+    v = _wrapping(values)
+    if mode == DELTA:
+        d = np.empty_like(v)
+        if v.size:
+            d[0] = 0
+            np.subtract(v[1:], v[:-1], out=d[1:])
+        s = d.view(np.int64)
+        if step != 1:
+            s = s // step  # exact: step divides every delta
+        return ((s << 1) ^ (s >> 63)).view(_U64)
+    u = v - _U64(base & 0xFFFFFFFFFFFFFFFF)
+    return u // _U64(step) if step != 1 else u
+
+
+def split_planes(u: np.ndarray, width: int) -> np.ndarray:
+    return np.ascontiguousarray(u.view(np.uint8).reshape(-1, 8)[:, :width].T)
+
+
+def decode_planes(planes: np.ndarray, mode: int, base: int, step: int, dtype) -> np.ndarray:
+    width, n = planes.shape
+    u = np.zeros(n, _U64)
+    for j in range(width):
+        u |= planes[j].astype(_U64) << _U64(8 * j)
+    step_u = _U64(step)
+    if mode == DELTA:
+        d = (u >> _U64(1)) ^ (_U64(0) - (u & _U64(1)))  # zigzag back, still uint64
+        d *= step_u
+        if n:
+            d[0] = _U64(base & 0xFFFFFFFFFFFFFFFF)
+        v = np.cumsum(d, dtype=_U64)
+    else:
+        v = u * step_u + _U64(base & 0xFFFFFFFFFFFFFFFF)
+    return v.astype(dtype) if np.dtype(dtype).kind != "i" else v.view(np.int64).astype(dtype)

@@ -1,0 +1,234 @@
+"""ShardReader: random access to the streams of one shard."""
+from __future__ import annotations
+
+import mmap
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import zstandard
+
+from ..errors import CorruptShardError, SchemaError
+from ..streams import Stream
+from . import format as fmt
+from .blocks import ChunkSource, check_descriptor, concat
+
+
+@dataclass(frozen=True)
+class BlockInfo:
+    """Where one block lies and what it holds (from the footer index)."""
+    stream: str
+    rows: int
+    t_min: int
+    t_max: int
+    offset: int
+    stored_bytes: int  # compressed chunk bytes, padding excluded
+    raw_bytes: int     # decompressed section bytes
+
+
+class _FileView:
+    """Slicing over a seekable file object (fsspec files, sockets-backed buffers)."""
+
+    def __init__(self, f):
+        self.f = f
+        f.seek(0, os.SEEK_END)
+        self.size = f.tell()
+
+    def __len__(self):
+        return self.size
+
+    def __getitem__(self, key: slice):
+        start, stop, _ = key.indices(self.size)
+        self.f.seek(start)
+        return self.f.read(max(0, stop - start))
+
+
+def _open(source):
+    """Return (buffer-like data, name, closer) for a path, bytes-like or file object."""
+    if isinstance(source, (str, os.PathLike)):
+        name = os.fspath(source)
+        with open(name, "rb") as f:
+            if os.fstat(f.fileno()).st_size == 0:
+                return b"", name, None
+            mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        return memoryview(mm), name, mm.close
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return memoryview(source).cast("B"), "<bytes>", None
+    if hasattr(source, "read") and hasattr(source, "seek"):
+        return _FileView(source), getattr(source, "path", getattr(source, "name", "<file>")), None
+    raise TypeError(f"cannot read a shard from {type(source).__name__}")
+
+
+class ShardReader:
+    """Read a shard: its metadata, its streams, time ranges of rows, and its blocks.
+
+    ``source`` is a path (memory-mapped), a bytes-like object, or a seekable binary file
+    object such as one from ``fsspec.open`` (only the footer and the needed chunks are read).
+    Structure and checksums are verified before anything is decompressed; any fault raises
+    :class:`~encoder.errors.CorruptShardError` naming the shard, stream and byte offset.
+    """
+
+    def __init__(self, source):
+        self._data, self.name, self._closer = _open(source)
+        try:
+            self._load()
+        except BaseException:
+            self.close()
+            raise
+
+    def _load(self):
+        data, name = self._data, self.name
+        size = len(data)
+        self.version, self.metadata, first = fmt.unpack_header(data[:fmt.HEADER.size + fmt.MAX_METADATA],
+                                                              name)
+        if size < first + fmt.TAIL.size:
+            raise CorruptShardError("no footer: the shard was not closed (see `encoder repair`)",
+                                    shard=name, offset=size)
+        tail_at = size - fmt.TAIL.size
+        offset, length, raw, digest, magic = fmt.TAIL.unpack(bytes(data[tail_at:size]))
+        if magic != fmt.END_MAGIC:
+            raise CorruptShardError("no end magic: truncated or unfinished shard", shard=name, offset=tail_at)
+        if offset < first or offset + length != tail_at or raw > fmt.MAX_FOOTER:
+            raise CorruptShardError(f"footer at {offset} of {length} bytes does not fit the file",
+                                    shard=name, offset=tail_at)
+        frame = bytes(data[offset:offset + length])
+        if fmt.checksum(frame) != digest:
+            raise CorruptShardError("footer checksum mismatch", shard=name, offset=offset)
+        try:
+            if zstandard.frame_content_size(frame) != raw:
+                raise CorruptShardError("footer frame size disagrees with the tail", shard=name, offset=offset)
+            text = zstandard.ZstdDecompressor().decompress(frame, max_output_size=raw)
+        except zstandard.ZstdError as exc:
+            raise CorruptShardError(f"footer: zstd: {exc}", shard=name, offset=offset) from None
+        footer = fmt.loads(text, "footer", shard=name, offset=offset)
+        if not isinstance(footer, dict) or not isinstance(footer.get("streams"), dict) \
+                or not isinstance(footer.get("blocks"), list) or len(footer["streams"]) > fmt.MAX_STREAMS:
+            raise CorruptShardError("footer lacks streams or blocks", shard=name, offset=offset)
+        self._schemas: dict[str, Stream] = {}
+        for sname, spec in footer["streams"].items():
+            try:
+                self._schemas[sname] = Stream.from_json(sname, spec)
+            except SchemaError as exc:
+                raise CorruptShardError(f"footer: {exc}", shard=name, offset=offset) from None
+        self._blocks: dict[str, list[dict]] = {s: [] for s in self._schemas}
+        for desc in footer["blocks"]:
+            at = desc.get("offset") if isinstance(desc, dict) else None
+            if type(at) is not int or not first <= at < offset:
+                raise CorruptShardError(f"footer lists a block at {at!r}", shard=name, offset=offset)
+            stream = check_descriptor(desc, at, offset, self._schemas, name)
+            if stream.name not in self._schemas:
+                raise CorruptShardError(f"block of undeclared stream {stream.name!r}", shard=name, offset=at)
+            self._blocks[stream.name].append(desc)
+        self._chunks = ChunkSource(data, name)
+        self._data_end = offset
+
+    # -- what is inside ---------------------------------------------------------------
+    @property
+    def streams(self) -> dict[str, pa.Schema]:
+        """Stream name -> Arrow schema, for every stream the shard holds."""
+        return {n: s.arrow_schema for n, s in self._schemas.items()}
+
+    def num_rows(self, stream: str) -> int:
+        return sum(b["rows"] for b in self._stream_blocks(stream))
+
+    def time_range(self, stream: str) -> tuple[int, int] | None:
+        blocks = [b for b in self._stream_blocks(stream) if b["rows"]]
+        if not blocks:
+            return None
+        return min(b["t"][0] for b in blocks), max(b["t"][1] for b in blocks)
+
+    @property
+    def blocks(self) -> list[BlockInfo]:
+        out = []
+        for stream, blocks in self._blocks.items():
+            for b in blocks:
+                chunks = [c for _, cs in b["columns"] for c in cs]
+                out.append(BlockInfo(stream, b["rows"], b["t"][0], b["t"][1], b["offset"],
+                                     sum(c[1] for c in chunks), sum(c[2] for c in chunks)))
+        return sorted(out, key=lambda b: b.offset)
+
+    @property
+    def size(self) -> int:
+        return len(self._data)
+
+    def _stream_blocks(self, stream: str) -> list[dict]:
+        if stream not in self._blocks:
+            raise SchemaError(f"not in this shard; it holds {sorted(self._blocks)}", shard=self.name,
+                              stream=stream)
+        return self._blocks[stream]
+
+    # -- reading ----------------------------------------------------------------------
+    def read(self, stream: str, columns=None, start_us: int | None = None,
+             end_us: int | None = None) -> pa.Table:
+        """Rows of ``stream`` with ``start_us <= t < end_us``, as a ``pyarrow.Table``.
+
+        Only blocks whose time range overlaps the request are read, and only the requested
+        ``columns`` of them (``t`` is read too when a range is given). Row order is the
+        order in which rows were written.
+        """
+        blocks = self._stream_blocks(stream)
+        spec = self._schemas[stream]
+        names = [c.name for c in spec.columns] if columns is None else list(columns)
+        for n in names:
+            spec.column(n)  # raises SchemaError naming the unknown column
+        lo = -(1 << 63) if start_us is None else int(start_us)
+        hi = (1 << 63) if end_us is None else int(end_us)
+        ranged = start_us is not None or end_us is not None
+        wanted = [b for b in blocks if b["rows"] and b["t"][0] < hi and b["t"][1] >= lo]
+        need = sorted({spec.columns.index(spec.column(n)) for n in names} | ({0} if ranged else set()))
+        pieces: dict[int, list] = {i: [] for i in need}
+        for b in wanted:
+            decoded = {i: self._chunks.column(b["offset"], b, spec, i) for i in need}
+            if ranged and not (b["t"][0] >= lo and b["t"][1] < hi):
+                t = decoded[0]
+                keep = (t >= lo) & (t < hi)
+                decoded = {i: (v[keep] if isinstance(v, np.ndarray) else v.filter(pa.array(keep)))
+                           for i, v in decoded.items()}
+            for i, v in decoded.items():
+                pieces[i].append(v)
+        arrays, fields = [], []
+        for n in names:
+            col = spec.column(n)
+            i = spec.columns.index(col)
+            variable = col.kind in ("string", "binary")
+            values = concat(pieces[i], col.arrow_type if variable else None) if pieces[i] else \
+                pa.array([], col.arrow_type)
+            arrays.append(values if variable or isinstance(values, pa.Array) else pa.array(values))
+            fields.append(pa.field(n, col.arrow_type, nullable=col.nullable))
+        return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+    def verify(self) -> dict:
+        """Check every checksum and decode every column of every block; returns row counts."""
+        counts = {}
+        for stream, blocks in self._blocks.items():
+            spec = self._schemas[stream]
+            for b in blocks:
+                for i in range(len(spec.columns)):
+                    self._chunks.column(b["offset"], b, spec, i)
+            counts[stream] = sum(b["rows"] for b in blocks)
+        return counts
+
+    # -- lifetime ---------------------------------------------------------------------
+    def close(self):
+        closer, self._closer = getattr(self, "_closer", None), None
+        if isinstance(getattr(self, "_data", None), memoryview):
+            self._data.release()
+        self._data = b""
+        if hasattr(self, "_chunks"):
+            self._chunks.data = b""
+        if closer is not None:
+            try:
+                closer()
+            except BufferError:  # a caller still holds a zero-copy view; the map closes with it
+                pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        return f"ShardReader({self.name!r}, streams={sorted(self._schemas)})"
+
