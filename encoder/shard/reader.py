@@ -11,6 +11,7 @@ import zstandard
 
 from ..errors import CorruptShardError, SchemaError
 from ..streams import Stream
+from ..tiles.frames import FrameReaderMixin
 from . import format as fmt
 from .blocks import ChunkSource, check_descriptor, concat
 
@@ -60,7 +61,7 @@ def _open(source):
     raise TypeError(f"cannot read a shard from {type(source).__name__}")
 
 
-class ShardReader:
+class ShardReader(FrameReaderMixin):
     """Read a shard: its metadata, its streams, time ranges of rows, and its blocks.
 
     ``source`` is a path (memory-mapped), a bytes-like object, or a seekable binary file
@@ -197,6 +198,25 @@ class ShardReader:
             arrays.append(values if variable or isinstance(values, pa.Array) else pa.array(values))
             fields.append(pa.field(n, col.arrow_type, nullable=col.nullable))
         return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+    def read_block(self, stream: str, index: int, columns=None) -> pa.Table:
+        """All rows of the ``index``-th block of ``stream`` (random access by block)."""
+        blocks = self._stream_blocks(stream)
+        if not -len(blocks) <= index < len(blocks):
+            raise IndexError(f"stream {stream!r} has {len(blocks)} blocks, not {index}")
+        spec = self._schemas[stream]
+        names = [c.name for c in spec.columns] if columns is None else list(columns)
+        b = blocks[index]
+        arrays = []
+        for n in names:
+            i = spec.columns.index(spec.column(n))
+            v = self._chunks.column(b["offset"], b, spec, i)
+            arrays.append(v if isinstance(v, pa.Array) else pa.array(v))
+        return pa.Table.from_arrays(arrays, schema=pa.schema([spec.arrow_schema.field(n) for n in names]))
+
+    def block_rows(self, stream: str) -> list[int]:
+        """Rows in each block of ``stream``, in write order."""
+        return [b["rows"] for b in self._stream_blocks(stream)]
 
     def verify(self) -> dict:
         """Check every checksum and decode every column of every block; returns row counts."""

@@ -12,6 +12,7 @@ import zstandard
 
 from ..errors import EncoderError, LimitError, SchemaError
 from ..streams import STREAMS, Stream, validate
+from ..tiles.frames import FrameWriterMixin
 from . import format as fmt
 from .blocks import concat, encode_block
 
@@ -44,7 +45,7 @@ class _Buffer:
         return head
 
 
-class ShardWriter:
+class ShardWriter(FrameWriterMixin):
     """Write streams into a shard file, block by block.
 
     Parameters
@@ -86,7 +87,10 @@ class ShardWriter:
         self.name = os.fspath(path) if isinstance(path, (str, os.PathLike)) else getattr(path, "name", "<stream>")
         self._own = isinstance(path, (str, os.PathLike))
         self._file = open(path, "wb") if self._own else path
-        self._cctx = zstandard.ZstdCompressor(level=level)
+        self.level = level
+        self._levels: dict[str, int] = {}
+        self._stream_rows: dict[str, int] = {}
+        self._cctx: dict[int, zstandard.ZstdCompressor] = {}
         self.metadata = self._complete(metadata or {})
         self._streams: dict[str, Stream] = {}
         self._buffers: dict[str, _Buffer] = {}
@@ -115,14 +119,24 @@ class ShardWriter:
         return meta
 
     # -- public API -----------------------------------------------------------------
-    def declare(self, stream: Stream) -> None:
-        """Allow a stream beyond the built-in ones (its schema is stored in the shard)."""
+    def declare(self, stream: Stream, *, level: int | None = None, block_rows: int | None = None) -> None:
+        """Allow a stream beyond the built-in ones (its schema is stored in the shard).
+
+        ``level`` and ``block_rows`` override the writer's zstd level and rows per block for
+        this stream (the screen-tile pages, say, compress better at a higher level).
+        """
         if not re.match(fmt.STREAM_NAME, stream.name):
             raise SchemaError(f"stream name must match {fmt.STREAM_NAME}", stream=stream.name)
         known = self._streams.get(stream.name) or STREAMS.get(stream.name)
         if known is not None and known != stream:
             raise SchemaError("a different schema is already declared", stream=stream.name)
+        if block_rows is not None and not 1 <= block_rows <= fmt.MAX_BLOCK_ROWS:
+            raise LimitError(f"block_rows must be in [1, {fmt.MAX_BLOCK_ROWS}]", stream=stream.name)
         self._streams[stream.name] = stream
+        if level is not None:
+            self._levels[stream.name] = level
+        if block_rows is not None:
+            self._stream_rows[stream.name] = block_rows
 
     def write(self, stream: str, data) -> None:
         """Append rows (a ``pyarrow.Table`` or a dict of arrays) to ``stream``."""
@@ -147,8 +161,9 @@ class ShardWriter:
         buf = self._buffers[stream]
         buf.add(columns)
         self._rows[stream] += len(columns["t"])
-        while buf.rows >= self.block_rows or buf.bytes >= 8 * fmt.MAX_VALUE_BYTES:
-            self._submit(spec, buf.take(min(buf.rows, self.block_rows)))
+        block_rows = self._stream_rows.get(stream, self.block_rows)
+        while buf.rows >= block_rows or buf.bytes >= 8 * fmt.MAX_VALUE_BYTES:
+            self._submit(spec, buf.take(min(buf.rows, block_rows)))
         self._flush_due()
 
     def flush(self) -> None:
@@ -169,6 +184,7 @@ class ShardWriter:
         if self._closed:
             return
         try:
+            self._finish_frames()
             self.flush()
             if self._queue is not None:
                 self._queue.put(_STOP)
@@ -222,25 +238,31 @@ class ShardWriter:
 
     def _submit(self, stream: Stream, columns: dict):
         if self._queue is None:
-            self._write_block(stream, columns, self._cctx)
+            self._write_block(stream, columns)
         else:
             self._queue.put((stream, columns))
 
+    def _compressor(self, level: int) -> zstandard.ZstdCompressor:
+        """One compressor per level, used by one thread only (the writer's or the caller's)."""
+        if level not in self._cctx:
+            self._cctx[level] = zstandard.ZstdCompressor(level=level)
+        return self._cctx[level]
+
     def _drain(self):
-        cctx = self._cctx
         while True:
             item = self._queue.get()
             try:
                 if item is _STOP:
                     return
                 if self._error is None:
-                    self._write_block(*item, cctx)
+                    self._write_block(*item)
             except BaseException as exc:  # reported to the caller on its next call
                 self._error = exc
             finally:
                 self._queue.task_done()
 
-    def _write_block(self, stream: Stream, columns: dict, cctx):
+    def _write_block(self, stream: Stream, columns: dict):
+        cctx = self._compressor(self._levels.get(stream.name, self.level))
         parts, descriptor = encode_block(stream, columns, len(self._blocks), cctx)
         descriptor["offset"] = self._pos
         self._emit(parts)
@@ -260,7 +282,7 @@ class ShardWriter:
         if len(footer) > fmt.MAX_FOOTER:
             raise LimitError(f"footer of {len(footer)} bytes exceeds {fmt.MAX_FOOTER}: rotate shards sooner",
                              shard=self.name)
-        frame = self._cctx.compress(footer)
+        frame = self._compressor(self.level).compress(footer)
         tail = fmt.TAIL.pack(self._pos, len(frame), len(footer), fmt.checksum(frame), fmt.END_MAGIC)
         self._emit([frame, tail])
 

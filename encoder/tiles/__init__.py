@@ -1,0 +1,1 @@
+"""Screen tiles: lossless tile deduplication, the shard-wide tile store, frame reconstruction."""
