@@ -224,6 +224,11 @@ class ShardReader(FrameReaderMixin):
         for stream, blocks in self._blocks.items():
             spec = self._schemas[stream]
             for b in blocks:
+                local, _ = fmt.unpack_block_header(self._data, b["offset"], self.name)
+                local.pop("schema", None)
+                if local != {k: v for k, v in b.items() if k != "offset"}:
+                    raise CorruptShardError("block header disagrees with the footer index", shard=self.name,
+                                            stream=stream, offset=b["offset"])
                 for i in range(len(spec.columns)):
                     self._chunks.column(b["offset"], b, spec, i)
             counts[stream] = sum(b["rows"] for b in blocks)

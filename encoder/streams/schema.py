@@ -36,13 +36,14 @@ VARIABLE = ("string", "binary")
 class Column:
     name: str
     kind: str
-    nullable: bool = False  # only string/binary columns may hold nulls
-    optional: bool = False  # may be left out on write; then stored as all-null
+    #: Only string/binary columns may hold nulls; a nullable column may also be left out
+    #: on write, and is then stored as all-null.
+    nullable: bool = False
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise SchemaError(f"unknown column kind {self.kind!r}", column=self.name)
-        if (self.nullable or self.optional) and self.kind not in VARIABLE:
+        if self.nullable and self.kind not in VARIABLE:
             raise SchemaError("only string and binary columns may be nullable", column=self.name)
 
     @property
@@ -85,12 +86,11 @@ class Stream:
 
 
 def _stream(name: str, *cols: str) -> Stream:
-    """Declare a stream from ``"name:kind"`` strings; a trailing ``?`` marks nullable+optional."""
+    """Declare a stream from ``"name:kind"`` strings; a trailing ``?`` marks a nullable column."""
     columns = [Column("t", "int64")]
     for spec in cols:
         col, kind = spec.split(":")
-        opt = kind.endswith("?")
-        columns.append(Column(col, kind.rstrip("?"), nullable=opt, optional=opt))
+        columns.append(Column(col, kind.rstrip("?"), nullable=kind.endswith("?")))
     return Stream(name, tuple(columns))
 
 
@@ -120,6 +120,8 @@ def _as_numpy(stream: str, col: Column, values) -> np.ndarray:
         raise SchemaError(f"expected a 1-D array, got shape {arr.shape}", stream=stream, column=col.name)
     if arr.dtype == dtype:
         return np.ascontiguousarray(arr)
+    if arr.size == 0 and arr.dtype.kind in "fiub":  # [] arrives as float64
+        return np.empty(0, dtype)
     if arr.dtype.kind == "f":
         if np.isnan(arr).any():
             raise SchemaError(f"NaN in a {col.kind} column", stream=stream, column=col.name)
@@ -180,7 +182,7 @@ def validate(stream: Stream, data) -> dict:
     out, rows = {}, None
     for col in stream.columns:
         if col.name not in data:
-            if col.optional:
+            if col.nullable:
                 continue
             raise SchemaError("missing column", stream=stream.name, column=col.name)
         conv = _as_arrow if col.kind in VARIABLE else _as_numpy
@@ -191,7 +193,7 @@ def validate(stream: Stream, data) -> dict:
             raise SchemaError(f"has {len(arr)} rows, column 't' has {rows}", stream=stream.name,
                               column=col.name)
         out[col.name] = arr
-    for col in stream.columns:  # optional columns left out are stored as all-null
+    for col in stream.columns:  # nullable columns left out are stored as all-null
         if col.name not in out:
             out[col.name] = pa.nulls(rows, col.arrow_type)
     return {c.name: out[c.name] for c in stream.columns}

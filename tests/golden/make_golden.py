@@ -1,0 +1,60 @@
+"""Write the golden shards of the current format version (run once per version, then commit).
+
+    python tests/golden/make_golden.py
+
+Files are named ``v{major}.{minor}-{name}.enc``; tests/test_golden.py decodes every committed
+file, of every version, and compares it with :func:`expected` below, forever.
+"""
+import pathlib
+
+import numpy as np
+import pyarrow as pa
+
+import encoder
+from encoder.shard import format as fmt
+
+HERE = pathlib.Path(__file__).parent
+METADATA = {"clock": {"source": "monotonic", "t0_us": 0, "unix_us_at_t0": 1_700_000_000_000_000},
+            "screens": [{"id": 0, "x": 0, "y": 0, "width": 1920, "height": 1080},
+                        {"id": 1, "x": -1280, "y": 0, "width": 1280, "height": 1024}],
+            "recorder": {"name": "golden", "version": "1"}, "privacy": {"keys": "full"}}
+
+
+def expected() -> dict:
+    """The session every golden shard holds: edge values in every stream kind."""
+    rng = np.random.default_rng(20261121)
+    n = 3000
+    t = np.cumsum(rng.integers(-3, 30, n)) * 1000
+    t[100] = t[99]  # equal, decreasing (above) and huge jumps occur in real data
+    t[2000:] += 10**12
+    x = np.cumsum(rng.integers(-12, 13, n)).astype(np.int32) - 1500
+    x[[5, 1000]] = 65535  # sentinels in the middle of a session
+    return {
+        "pointer": {"t": t, "x": x, "y": np.cumsum(rng.integers(-5, 6, n)).astype(np.int32)},
+        "button": {"t": t[::300], "button": np.arange(10, dtype=np.uint8) % 3 + 1,
+                   "pressed": np.arange(10) % 2 == 0, "x": x[::300], "y": np.zeros(10, np.int32)},
+        "scroll": {"t": [1, 2, 3], "dx": [0, 0, 120], "dy": [-1, -1, 0], "precise": [False, False, True],
+                   "x": [5, 5, 5], "y": [6, 6, 6]},
+        "key": {"t": np.arange(40) * 97_000, "code": np.arange(40, dtype=np.uint32) % 7 + 0xFF00,
+                "pressed": np.arange(40) % 2 == 0, "modifiers": (np.arange(40) % 4).astype(np.uint16),
+                "text": pa.array([("é" if i % 5 == 0 else chr(97 + i % 26)) if i % 2 == 0 else None
+                                  for i in range(40)], pa.string())},
+        "focus": {"t": [0, 10, 20], "app": ["xterm", "firefox", "xterm"], "title": ["~", None, "vim ✓"],
+                  "window": [2**62, 7, 2**62], "x": [0, -1280, 0], "y": [0, 0, 0], "width": [800, 1280, 800],
+                  "height": [600, 1024, 600]},
+        "command": {"t": [int(-2**63), 2**63 - 1], "kind": ["shell", "menu"], "text": ["ls -la | wc -l", None]},
+        "marker": {"t": [0], "kind": ["start"], "text": [None], "value": [0]},
+    }
+
+
+def main():
+    name = f"v{fmt.VERSION[0]}.{fmt.VERSION[1]}"
+    with encoder.ShardWriter(HERE / f"{name}-session.enc", metadata=METADATA, block_rows=1000,
+                             flush_seconds=None) as w:
+        for stream, columns in expected().items():
+            w.write(stream, columns)
+    print("wrote", name)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,164 @@
+"""Shard container: writer and reader round trips, ranges, projection, options."""
+import io
+import os
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import encoder
+from encoder.streams import Column, Stream
+from common import assert_same_stream
+from strategies import stream_tables
+
+EVENT_STREAMS = ["pointer", "button", "scroll", "key", "focus", "command", "marker"]
+
+
+def session(n=5000, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.cumsum(rng.integers(-2, 40, n)) * 1000
+    return {
+        "pointer": {"t": t, "x": np.cumsum(rng.integers(-9, 10, n)).astype(np.int32),
+                    "y": rng.integers(-1080, 1080, n).astype(np.int32)},
+        "key": {"t": t[: n // 10], "code": rng.integers(0, 2**32, n // 10, dtype=np.uint32),
+                "pressed": rng.random(n // 10) < 0.5, "modifiers": rng.integers(0, 16, n // 10).astype(np.uint16),
+                "text": pa.array([None if i % 3 else chr(97 + i % 26) for i in range(n // 10)], pa.string())},
+        "focus": {"t": t[:3], "app": ["xterm", "firefox", "xterm"], "title": ["~", None, "~/src"],
+                  "window": [1, 2**40, 1], "x": [0, -1920, 0], "y": [0, 0, 0], "width": [800] * 3,
+                  "height": [600] * 3},
+    }
+
+
+@given(data=st.data())
+def test_every_stream_roundtrips_exactly(data):
+    streams = {name: data.draw(stream_tables(name)) for name in
+               data.draw(st.lists(st.sampled_from(EVENT_STREAMS), unique=True, min_size=1))}
+    decoded = encoder.decode(encoder.encode(streams, block_rows=data.draw(st.sampled_from([1, 7, 65536]))))
+    assert set(decoded) == set(streams)
+    for name, table in decoded.items():
+        assert_same_stream(name, table, streams[name])
+
+
+@pytest.mark.parametrize("background", [True, False])
+def test_writer_and_reader_on_a_file(tmp_path, background):
+    src = session()
+    path = tmp_path / "s.enc"
+    with encoder.ShardWriter(path, block_rows=1000, background=background,
+                             metadata={"screens": [{"id": 0, "width": 1920, "height": 1080}]}) as w:
+        for name, cols in src.items():
+            n = len(cols["t"])
+            for start in range(0, n, 333):  # many small writes, blocks cut by size
+                w.write(name, {k: v[start:start + 333] for k, v in cols.items()})
+        assert w.rows["pointer"] == 5000
+    with encoder.ShardReader(path) as r:
+        assert set(r.streams) == set(src)
+        assert r.metadata["screens"][0]["width"] == 1920 and "unix_us_at_t0" in r.metadata["clock"]
+        assert r.num_rows("pointer") == 5000 and len(r.block_rows("pointer")) == 5
+        for name in src:
+            assert_same_stream(name, r.read(name), src[name])
+        assert r.verify() == {name: len(c["t"]) for name, c in src.items()}
+
+
+def test_time_range_reads_only_overlapping_blocks(tmp_path):
+    src = session(20_000)
+    data = encoder.encode({"pointer": src["pointer"]}, block_rows=2000)
+    r = encoder.ShardReader(data)
+    t = src["pointer"]["t"]
+    lo, hi = int(np.quantile(t, 0.3)), int(np.quantile(t, 0.6))
+    got = r.read("pointer", ["x", "t"], start_us=lo, end_us=hi)
+    keep = (t >= lo) & (t < hi)
+    assert got.column_names == ["x", "t"]
+    assert np.array_equal(got.column("t").to_numpy(), t[keep])
+    assert np.array_equal(got.column("x").to_numpy(), src["pointer"]["x"][keep])
+    # blocks entirely outside the range are never touched: corrupt them and read again
+    broken = bytearray(data)
+    outside = [b for b in r.blocks if b.t_max < lo]
+    assert outside
+    for b in outside:  # zero the first chunk (the t column) of each
+        local, head = encoder.shard.format.unpack_block_header(data, b.offset, "x")
+        start = b.offset + local["columns"][0][1][0][0]
+        broken[start:start + 8] = bytes(8)
+    assert encoder.ShardReader(bytes(broken)).read("pointer", start_us=lo, end_us=hi).num_rows == keep.sum()
+    with pytest.raises(encoder.CorruptShardError):
+        encoder.ShardReader(bytes(broken)).read("pointer")
+
+
+def test_flush_by_time_and_explicit_flush(tmp_path):
+    path = tmp_path / "t.enc"
+    w = encoder.ShardWriter(path, flush_seconds=0.0)
+    for i in range(3):
+        w.write("pointer", {"t": [i], "x": [i], "y": [i]})
+    w.flush()
+    size = os.path.getsize(path)
+    assert size > 3 * 64  # three blocks are on disk before close
+    w.close()
+    w.close()  # idempotent
+    assert encoder.ShardReader(path).block_rows("pointer") == [1, 1, 1]
+    with pytest.raises(encoder.EncoderError, match="closed"):
+        w.write("pointer", {"t": [9], "x": [9], "y": [9]})
+
+
+def test_sources_bytes_file_object_and_path(tmp_path):
+    data = encoder.encode(session(100))
+    path = tmp_path / "x.enc"
+    path.write_bytes(data)
+    with open(path, "rb") as f:
+        for source in (data, bytearray(data), memoryview(data), io.BytesIO(data), f, str(path), path):
+            assert encoder.ShardReader(source).read("pointer").num_rows == 100
+
+
+def test_declared_streams_and_errors(tmp_path):
+    tiles = Stream("tile", (Column("t", "int64"), Column("page", "binary")))
+    buf = io.BytesIO()
+    with encoder.ShardWriter(buf) as w:
+        w.declare(tiles, level=6, block_rows=2)
+        w.write("tile", {"t": [1, 2, 3], "page": [b"a" * 100, b"", b"c"]})
+        with pytest.raises(encoder.SchemaError, match="unknown stream"):
+            w.write("nope", {"t": [1]})
+        with pytest.raises(encoder.SchemaError, match="stream name"):
+            w.declare(Stream("Bad Name", (Column("t", "int64"),)))
+        with pytest.raises(encoder.SchemaError, match="different schema"):
+            w.declare(Stream("pointer", (Column("t", "int64"),)))
+    r = encoder.ShardReader(buf.getvalue())
+    assert r.block_rows("tile") == [2, 1]
+    assert r.read_block("tile", 1).to_pylist() == [{"t": 3, "page": b"c"}]
+    with pytest.raises(encoder.SchemaError, match="not in this shard"):
+        r.read("pointer")
+    with pytest.raises(encoder.SchemaError, match="no column"):
+        r.read("tile", ["nope"])
+
+
+def test_empty_shard_and_empty_writes():
+    data = encoder.encode({"pointer": {"t": [], "x": [], "y": []}})
+    r = encoder.ShardReader(data)
+    assert r.read("pointer").num_rows == 0 and r.time_range("pointer") is None
+    assert encoder.decode(encoder.encode({})) == {}
+
+
+def test_limits_are_enforced():
+    with pytest.raises(encoder.LimitError):
+        encoder.ShardWriter(io.BytesIO(), block_rows=10**6)
+    with encoder.ShardWriter(io.BytesIO(), background=False) as w, pytest.raises(encoder.LimitError):
+        w.write("command", {"t": [0, 1], "kind": ["shell", "shell"], "text": ["x" * (5 << 20), "y"]})
+
+
+def test_background_errors_reach_the_caller(tmp_path):
+    class Full(io.RawIOBase):  # a disk with 1000 bytes free
+        free = 1000
+
+        def writable(self):
+            return True
+
+        def write(self, b):
+            if len(b) > self.free:
+                raise OSError(28, "No space left on device")
+            self.free -= len(b)
+            return len(b)
+
+    w = encoder.ShardWriter(Full(), block_rows=10)
+    with pytest.raises(OSError, match="No space"):
+        for _ in range(50):
+            w.write("pointer", {"t": np.arange(10), "x": np.arange(10), "y": np.arange(10)})
+            w.flush()
