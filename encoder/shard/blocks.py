@@ -12,7 +12,7 @@ import zstandard
 
 from ..codecs import MAX_SECTION, decode_column, encode_column
 from ..errors import CorruptShardError, EncoderError
-from ..streams import Stream
+from ..streams import STREAMS, Stream
 from . import format as fmt
 
 
@@ -29,7 +29,7 @@ def encode_block(stream: Stream, columns: dict, seq: int, cctx: zstandard.ZstdCo
         frames = [cctx.compress(s) for s in sections]
         coded.append((params, frames, [len(memoryview(s).cast("B")) for s in sections]))
     descriptor = {
-        "stream": stream.name, "schema": stream.to_json(), "rows": rows, "seq": seq,
+        "stream": stream.name, "rows": rows, "seq": seq,
         "t": [int(t.min()), int(t.max())] if rows else [0, -1], "columns": [],
     }
     # The header's length depends on the offsets it lists; offsets depend on the header's
@@ -70,7 +70,7 @@ def check_descriptor(desc, offset: int, limit: int, streams: dict, shard) -> Str
     if not isinstance(desc, dict) or not isinstance(desc.get("stream"), str):
         raise bad("not an object with a stream name")
     name = desc["stream"]
-    stream = streams.get(name)
+    stream = streams.get(name) or STREAMS.get(name)
     if stream is None:
         stream = Stream.from_json(name, desc.get("schema"))
     if desc.get("schema") is not None and desc["schema"] != stream.to_json():

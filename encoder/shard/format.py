@@ -1,13 +1,14 @@
 """Byte layout of a shard, version 1 (docs/format.md is the prose version of this file).
 
-    header   magic(8) major(u16) minor(u16) meta_len(u32) meta_xxh3(u64) metadata-JSON, pad to 64
-    block*   BLOCK_MAGIC(8) desc_len(u32) 0(u32) desc_xxh3(u64) descriptor-JSON, pad to 64,
+    header   magic(8) major(u16) minor(u16) meta_len(u32) xxh3(u64) metadata-JSON, pad to 64
+    block*   BLOCK_MAGIC(8) desc_len(u32) 0(u32) xxh3(u64) descriptor-JSON, pad to 64,
              then its chunks: one zstd frame each, every one starting on a 64-byte boundary
     footer   one zstd frame holding the footer JSON (stream schemas, every block's descriptor)
     tail     footer_offset(u64) footer_len(u32) footer_raw_len(u32) footer_xxh3(u64) END_MAGIC(8)
 
-All integers little-endian. Checksums are XXH3-64 of the stored (compressed) bytes, so a
-reader verifies a chunk before handing it to any decompressor, CPU or GPU.
+All integers little-endian. Header and block checksums cover their first 16 bytes and their
+JSON; chunk checksums are XXH3-64 of the stored (compressed) bytes, so a reader verifies a chunk
+before handing it to any decompressor, CPU or GPU.
 """
 from __future__ import annotations
 
@@ -62,7 +63,8 @@ def pack_header(metadata: dict) -> bytes:
     meta = dumps(metadata)
     if len(meta) > MAX_METADATA:
         raise CorruptShardError(f"metadata is {len(meta)} bytes, the limit is {MAX_METADATA}")
-    head = HEADER.pack(MAGIC, *VERSION, len(meta), checksum(meta)) + meta
+    fixed = HEADER.pack(MAGIC, *VERSION, len(meta), 0)[:16]
+    head = fixed + struct.pack("<Q", checksum(fixed + meta)) + meta
     return head + bytes(pad(len(head)))
 
 
@@ -81,7 +83,7 @@ def unpack_header(data, shard) -> tuple[tuple[int, int], dict, int]:
     if size > MAX_METADATA or end > len(data):
         raise CorruptShardError(f"metadata length {size} runs past the data", shard=shard, offset=12)
     meta = data[HEADER.size:end]
-    if checksum(meta) != digest:
+    if checksum(bytes(data[:16]) + bytes(meta)) != digest:
         raise CorruptShardError("metadata checksum mismatch", shard=shard, offset=HEADER.size)
     metadata = loads(meta, "metadata", shard=shard, offset=HEADER.size)
     if not isinstance(metadata, dict):
@@ -91,23 +93,23 @@ def unpack_header(data, shard) -> tuple[tuple[int, int], dict, int]:
 
 def pack_block_header(descriptor: dict) -> bytes:
     desc = dumps(descriptor)
-    head = BLOCK_HEADER.pack(BLOCK_MAGIC, len(desc), 0, checksum(desc)) + desc
+    fixed = BLOCK_HEADER.pack(BLOCK_MAGIC, len(desc), 0, 0)[:16]
+    head = fixed + struct.pack("<Q", checksum(fixed + desc)) + desc
     return head + bytes(pad(len(head)))
 
 
 def unpack_block_header(data, offset: int, shard) -> tuple[dict, int]:
-    """Parse the block header at ``offset``; returns (descriptor, header length with padding)."""
+    """Parse the block header at ``offset``; returns (descriptor, header length without padding)."""
     if offset + BLOCK_HEADER.size > len(data):
         raise CorruptShardError("truncated block header", shard=shard, offset=offset)
-    magic, size, _, digest = BLOCK_HEADER.unpack_from(data, offset)
-    if magic != BLOCK_MAGIC:
+    magic, size, reserved, digest = BLOCK_HEADER.unpack_from(data, offset)
+    if magic != BLOCK_MAGIC or reserved != 0:
         raise CorruptShardError("no block starts here", shard=shard, offset=offset)
     start = offset + BLOCK_HEADER.size
     if size > MAX_DESCRIPTOR or start + size > len(data):
         raise CorruptShardError(f"block descriptor length {size} runs past the data", shard=shard,
                                 offset=offset + 8)
     desc = data[start:start + size]
-    if checksum(desc) != digest:
+    if checksum(bytes(data[offset:offset + 16]) + bytes(desc)) != digest:
         raise CorruptShardError("block descriptor checksum mismatch", shard=shard, offset=start)
-    head = BLOCK_HEADER.size + size
-    return loads(desc, "block descriptor", shard=shard, offset=start), head + pad(head)
+    return loads(desc, "block descriptor", shard=shard, offset=start), BLOCK_HEADER.size + size

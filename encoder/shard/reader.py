@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import mmap
+import re
 import os
 from dataclasses import dataclass
 
@@ -108,6 +109,8 @@ class ShardReader(FrameReaderMixin):
             raise CorruptShardError("footer lacks streams or blocks", shard=name, offset=offset)
         self._schemas: dict[str, Stream] = {}
         for sname, spec in footer["streams"].items():
+            if not re.match(fmt.STREAM_NAME, sname):
+                raise CorruptShardError(f"footer names a stream {sname[:40]!r}", shard=name, offset=offset)
             try:
                 self._schemas[sname] = Stream.from_json(sname, spec)
             except SchemaError as exc:
@@ -219,20 +222,40 @@ class ShardReader(FrameReaderMixin):
         return [b["rows"] for b in self._stream_blocks(stream)]
 
     def verify(self) -> dict:
-        """Check every checksum and decode every column of every block; returns row counts."""
+        """Check every byte of the shard; returns the rows of each stream.
+
+        Every checksum, every block header against the footer index, every column decoded,
+        and every byte that no checksum covers (alignment padding) must be zero.
+        """
         counts = {}
+        meta_len = int.from_bytes(bytes(self._data[12:16]), "little")
+        covered = [(0, fmt.HEADER.size + meta_len), (self._data_end, len(self._data))]
         for stream, blocks in self._blocks.items():
             spec = self._schemas[stream]
             for b in blocks:
-                local, _ = fmt.unpack_block_header(self._data, b["offset"], self.name)
+                local, head = fmt.unpack_block_header(self._data, b["offset"], self.name)
                 local.pop("schema", None)
                 if local != {k: v for k, v in b.items() if k != "offset"}:
                     raise CorruptShardError("block header disagrees with the footer index", shard=self.name,
                                             stream=stream, offset=b["offset"])
+                covered.append((b["offset"], b["offset"] + head))
+                covered += [(b["offset"] + c[0], b["offset"] + c[0] + c[1]) for _, cs in b["columns"] for c in cs]
                 for i in range(len(spec.columns)):
                     self._chunks.column(b["offset"], b, spec, i)
             counts[stream] = sum(b["rows"] for b in blocks)
+        self._check_padding(sorted(covered))
         return counts
+
+    def _check_padding(self, covered: list) -> None:
+        """Bytes outside every covered range must be zero padding shorter than the alignment."""
+        pos = 0
+        for start, end in covered:
+            if start < pos:
+                raise CorruptShardError("regions overlap", shard=self.name, offset=start)
+            gap = bytes(self._data[pos:start])
+            if len(gap) >= fmt.ALIGN or gap.strip(b"\0"):
+                raise CorruptShardError("stray bytes between regions", shard=self.name, offset=pos)
+            pos = end
 
     # -- lifetime ---------------------------------------------------------------------
     def close(self):

@@ -79,7 +79,7 @@ class ShardWriter(FrameWriterMixin):
     """
 
     def __init__(self, path, *, metadata: dict | None = None, block_rows: int = 65536,
-                 flush_seconds: float | None = 10.0, level: int = 1, background: bool = True,
+                 flush_seconds: float | None = 30.0, level: int = 1, background: bool = True,
                  max_pending: int = 4, fsync: bool = False):
         if not 1 <= block_rows <= fmt.MAX_BLOCK_ROWS:
             raise LimitError(f"block_rows must be in [1, {fmt.MAX_BLOCK_ROWS}], not {block_rows}")
