@@ -122,8 +122,58 @@ def _offsets_and_data(arr: pa.Array) -> tuple[np.ndarray, bytes]:
     return np.diff(offsets), payload
 
 
-def _split_bytes(payload: bytes) -> list:
-    return [payload[i:i + MAX_SECTION] for i in range(0, len(payload), MAX_SECTION)] or []
+def encode_values(arr: pa.Array, params: dict) -> list:
+    """Code the values of a string/binary array as lengths (``len``) and ``nb`` byte sections."""
+    lengths, payload = _offsets_and_data(arr)
+    params["len"], sections = encode_ints(lengths.astype(np.uint32))
+    parts = [payload[i:i + MAX_SECTION] for i in range(0, len(payload), MAX_SECTION)]
+    params["nb"] = len(parts)
+    return sections + parts
+
+
+class Sections:
+    """Reads a column's sections in order; every count is checked against what is there."""
+
+    def __init__(self, sections: list):
+        self.sections, self.pos = sections, 0
+
+    def take(self, count: int) -> list:
+        if self.pos + count > len(self.sections):
+            raise _bad(f"column needs more than its {len(self.sections)} sections")
+        self.pos += count
+        return self.sections[self.pos - count:self.pos]
+
+    def ints(self, params, n: int, dtype) -> np.ndarray:
+        return decode_ints(params, self.take(int_sections(params)), n, dtype)
+
+    def values(self, params: dict, n_values: int, kind: str) -> pa.Array:
+        """The inverse of :func:`encode_values`: a large_string/large_binary array."""
+        lengths = self.ints(params.get("len"), n_values, np.uint32)
+        payload = b"".join(bytes(p) for p in self.take(_int(params, "nb", 0, 1 << 20)))
+        offsets = np.zeros(n_values + 1, np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        if offsets[-1] != len(payload):
+            raise _bad(f"value lengths add up to {int(offsets[-1])} bytes, the column holds {len(payload)}")
+        values = pa.Array.from_buffers(pa.large_binary(), n_values, [None, pa.py_buffer(offsets),
+                                                                      pa.py_buffer(payload)])
+        if kind == "string":
+            try:
+                return values.cast(pa.large_string())  # validates UTF-8
+            except pa.ArrowInvalid as exc:
+                raise _bad(f"dictionary holds invalid UTF-8: {exc}") from None
+        return values
+
+    def done(self) -> None:
+        if self.pos != len(self.sections):
+            raise _bad(f"column has {len(self.sections)} sections, its codec uses {self.pos}")
+
+
+def dictionary_array(v: np.ndarray, dictionary: pa.Array) -> pa.Array:
+    """Rows from dictionary positions ``v`` (0 = null, k = entry k-1) as a plain string array."""
+    if v.size and (v.min() < 0 or v.max() > len(dictionary)):
+        raise _bad(f"dictionary index {int(v.max()) - 1} out of range ({len(dictionary)} entries)")
+    indices = pa.array((v - 1).clip(0).astype(np.int32), mask=(v == 0))
+    return pa.DictionaryArray.from_arrays(indices, dictionary).dictionary_decode().cast(pa.string())
 
 
 def encode_varlen(arr: pa.Array, kind: str) -> tuple[dict, list]:
@@ -131,89 +181,81 @@ def encode_varlen(arr: pa.Array, kind: str) -> tuple[dict, list]:
     params: dict = {"c": "dict" if kind == "string" else "bytes"}
     sections: list = []
     if arr.null_count:
-        p, s = encode_ints(np.asarray(arr.is_valid()))
-        params["null"] = p
+        params["null"], s = encode_ints(np.asarray(arr.is_valid()))
         sections += s
     if kind == "string":
         encoded = arr.dictionary_encode()
-        idx = encoded.indices.fill_null(0)
-        p, s = encode_ints(np.asarray(idx).astype(np.uint32))
-        params["idx"], params["n"] = p, len(encoded.dictionary)
+        params["idx"], s = encode_ints(np.asarray(encoded.indices.fill_null(0)).astype(np.uint32))
+        params["n"] = len(encoded.dictionary)
         sections += s
         arr = encoded.dictionary
     else:
         arr = arr.fill_null(b"")
-    lengths, payload = _offsets_and_data(arr)
-    p, s = encode_ints(lengths.astype(np.uint32))
-    params["len"] = p
-    parts = _split_bytes(payload)
-    params["nb"] = len(parts)
-    return params, sections + s + parts
+    return params, sections + encode_values(arr, params)
 
 
 def decode_varlen(params: dict, sections: list, n: int, kind: str) -> pa.Array:
     codec = params.get("c")
     if codec != ("dict" if kind == "string" else "bytes"):
         raise _bad(f"codec {codec!r} cannot hold a {kind} column")
-    pos = 0
-
-    def take(count):
-        nonlocal pos
-        if pos + count > len(sections):
-            raise _bad(f"column needs more than its {len(sections)} sections")
-        pos += count
-        return sections[pos - count:pos]
-
-    valid = None
-    if "null" in params:
-        valid = decode_ints(params["null"], take(int_sections(params["null"])), n, np.bool_)
+    cursor = Sections(sections)
+    valid = cursor.ints(params["null"], n, np.bool_) if "null" in params else np.ones(n, bool)
     if kind == "string":
         n_values = _int(params, "n", 0, n)
-        idx = decode_ints(params["idx"], take(int_sections(params["idx"])), n, np.uint32)
-        if n and n_values == 0 and (valid is None or valid.any()):
-            raise _bad("dictionary is empty but rows reference it")
-        if n_values and idx.size and int(idx.max()) >= n_values:
-            raise _bad(f"dictionary index {int(idx.max())} out of range ({n_values} entries)")
-    else:
-        n_values = n
-    lengths = decode_ints(params["len"], take(int_sections(params["len"])), n_values, np.uint32)
-    parts = take(_int(params, "nb", 0, 1 << 20))
-    if pos != len(sections):
-        raise _bad(f"column has {len(sections)} sections, its codec uses {pos}")
-    payload = b"".join(bytes(p) for p in parts)
-    offsets = np.zeros(n_values + 1, np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    if offsets[-1] != len(payload):
-        raise _bad(f"value lengths add up to {int(offsets[-1])} bytes, the column holds {len(payload)}")
-    arrow_type = KINDS[kind][1]
-    values = pa.Array.from_buffers(pa.large_binary(), n_values, [None, pa.py_buffer(offsets),
-                                                                  pa.py_buffer(payload)])
-    if kind == "string":
-        try:
-            values = values.cast(pa.large_string())  # validates UTF-8
-        except pa.ArrowInvalid as exc:
-            raise _bad(f"dictionary holds invalid UTF-8: {exc}") from None
-        mask = None if valid is None else ~valid
-        indices = pa.array(idx.astype(np.int32), mask=mask)
-        values = pa.DictionaryArray.from_arrays(indices, values)
-        return values.dictionary_decode().cast(arrow_type)
-    if valid is not None:
+        idx = cursor.ints(params.get("idx"), n, np.uint32)
+        dictionary = cursor.values(params, n_values, kind)
+        cursor.done()
+        return dictionary_array(np.where(valid, idx.astype(np.int64) + 1, 0), dictionary)
+    values = cursor.values(params, n, kind)
+    cursor.done()
+    if not valid.all():
         values = pa.Array.from_buffers(pa.large_binary(), n, [pa.array(valid).buffers()[1],
                                                                *values.buffers()[1:]])
-    return values.cast(arrow_type)
+    return values.cast(pa.binary())
 
 
-def encode_column(kind: str, values) -> tuple[dict, list]:
-    """Code one validated column (see :func:`encoder.streams.validate`)."""
+def encode_column(kind: str, values, stream: str = "", column: str = "", context: dict | None = None):
+    """Code one validated column (see :func:`encoder.streams.validate`) -> (params, sections).
+
+    ``context`` holds the block's other columns; codecs of some built-in columns use them
+    (:mod:`encoder.codecs.keys`).
+    """
+    from .keys import ENCODERS
+    special = ENCODERS.get((stream, column))
+    if special is not None and context is not None:
+        return special(values, context)
     if kind in ("string", "binary"):
         return encode_varlen(values, kind)
     return encode_ints(values)
 
 
-def decode_column(kind: str, params, sections: list, n: int):
-    """Decode one column; NumPy array for numeric kinds, ``pyarrow.Array`` for string/binary."""
+def context_columns(params) -> list:
+    """Names of the columns that a coded column needs decoded first."""
+    from .keys import DECODERS
+    special = DECODERS.get(params.get("c")) if isinstance(params, dict) else None
+    if special is None:
+        return []
+    if params.get("ctx") != special[1]:
+        raise _bad(f"codec {params['c']!r} lists context {params.get('ctx')!r}, expected {special[1]}")
+    return special[1]
+
+
+def decode_column(kind: str, params, sections: list, n: int, context: dict | None = None):
+    """Decode one column; NumPy array for numeric kinds, ``pyarrow.Array`` for string/binary.
+
+    ``context`` maps the names in :func:`context_columns` to their decoded arrays.
+    """
+    from .keys import DECODERS
     if not isinstance(params, dict):
         raise _bad(f"codec parameters are {type(params).__name__}, not an object")
+    special = DECODERS.get(params.get("c"))
+    if special is not None:
+        if special[0] != kind:
+            raise _bad(f"codec {params['c']!r} cannot hold a {kind} column")
+        needed = context_columns(params)
+        if context is None or any(c not in context for c in needed):
+            raise _bad(f"codec {params['c']!r} needs context columns {needed}")
+        return special[2](params, sections, n, context)
     if kind in ("string", "binary"):
         return decode_varlen(params, sections, n, kind)
     if len(sections) != int_sections(params):

@@ -13,15 +13,17 @@ from . import reference
 BACKEND = os.environ.get("ENCODER_BACKEND", "native")
 
 if BACKEND == "reference":
+    from .keys import pair_rows_reference as pair_rows
     scan, transform, split_planes, decode_planes = (
         reference.scan, reference.transform, reference.split_planes, reference.decode_planes)
 elif BACKEND == "native":
     try:
-        from .. import _codec
+        from .. import _codec, _keys  # noqa: F401
     except ImportError as exc:  # pragma: no cover - a broken install, not a runtime choice
         raise ImportError("encoder's native core (encoder._codec) is not built; reinstall with "
                           "`pip install .`, or set ENCODER_BACKEND=reference for the slow "
                           f"NumPy reference ({exc})") from exc
+    from .._keys import pair_rows
     from ._numba import decode_planes
 
     scan, transform, split_planes = _codec.scan, _codec.transform, _codec.split_planes

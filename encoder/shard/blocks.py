@@ -11,6 +11,7 @@ import pyarrow as pa
 import zstandard
 
 from ..codecs import MAX_SECTION, decode_column, encode_column
+from ..codecs.columns import context_columns
 from ..errors import CorruptShardError, EncoderError
 from ..streams import STREAMS, Stream
 from . import format as fmt
@@ -25,7 +26,7 @@ def encode_block(stream: Stream, columns: dict, seq: int, cctx: zstandard.ZstdCo
     rows = len(t)
     coded, chunks = [], []
     for col in stream.columns:
-        params, sections = encode_column(col.kind, columns[col.name])
+        params, sections = encode_column(col.kind, columns[col.name], stream.name, col.name, columns)
         frames = [cctx.compress(s) for s in sections]
         coded.append((params, frames, [len(memoryview(s).cast("B")) for s in sections]))
     descriptor = {
@@ -123,15 +124,33 @@ class ChunkSource:
             raise CorruptShardError(f"chunk decompressed to {len(out)} bytes, expected {raw}", **where)
         return out
 
-    def column(self, block_offset: int, desc: dict, stream: Stream, index: int):
+    def columns(self, block_offset: int, desc: dict, stream: Stream, names) -> dict:
+        """Decode the named columns of a block (and the context columns their codecs need)."""
+        decoded: dict = {}
+        for name in names:
+            self._column(block_offset, desc, stream, name, decoded)
+        return {name: decoded[name] for name in names}
+
+    def _column(self, block_offset: int, desc: dict, stream: Stream, name: str, decoded: dict):
+        if name in decoded:
+            return decoded[name]
+        index = [c.name for c in stream.columns].index(name)
         col = stream.columns[index]
         params, chunks = desc["columns"][index]
-        sections = [self.section(block_offset, c, stream.name, col.name) for c in chunks]
+        where = dict(shard=self.shard, stream=stream.name, column=col.name, offset=block_offset)
         try:
-            return decode_column(col.kind, params, sections, desc["rows"])
+            context = {}
+            for other in context_columns(params):
+                if other == name or other not in [c.name for c in stream.columns]:
+                    raise CorruptShardError(f"context column {other!r} is not in the stream")
+                if context_columns(desc["columns"][[c.name for c in stream.columns].index(other)][0]):
+                    raise CorruptShardError(f"context column {other!r} has a context of its own")
+                context[other] = self._column(block_offset, desc, stream, other, decoded)
+            sections = [self.section(block_offset, c, stream.name, col.name) for c in chunks]
+            decoded[name] = decode_column(col.kind, params, sections, desc["rows"], context)
         except EncoderError as exc:
-            raise exc.located(shard=self.shard, stream=stream.name, column=col.name,
-                              offset=block_offset) from None
+            raise exc.located(**where) from None
+        return decoded[name]
 
 
 def concat(kind_arrays: list, arrow_type=None):

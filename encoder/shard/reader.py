@@ -180,27 +180,29 @@ class ShardReader(FrameReaderMixin):
         hi = (1 << 63) if end_us is None else int(end_us)
         ranged = start_us is not None or end_us is not None
         wanted = [b for b in blocks if b["rows"] and b["t"][0] < hi and b["t"][1] >= lo]
-        need = sorted({spec.columns.index(spec.column(n)) for n in names} | ({0} if ranged else set()))
-        pieces: dict[int, list] = {i: [] for i in need}
+        need = list(dict.fromkeys(names + (["t"] if ranged else [])))
+        pieces: dict[str, list] = {n: [] for n in need}
         for b in wanted:
-            decoded = {i: self._chunks.column(b["offset"], b, spec, i) for i in need}
+            decoded = self._chunks.columns(b["offset"], b, spec, need)
             if ranged and not (b["t"][0] >= lo and b["t"][1] < hi):
-                t = decoded[0]
+                t = decoded["t"]
                 keep = (t >= lo) & (t < hi)
-                decoded = {i: (v[keep] if isinstance(v, np.ndarray) else v.filter(pa.array(keep)))
-                           for i, v in decoded.items()}
-            for i, v in decoded.items():
-                pieces[i].append(v)
-        arrays, fields = [], []
+                decoded = {n: (v[keep] if isinstance(v, np.ndarray) else v.filter(pa.array(keep)))
+                           for n, v in decoded.items()}
+            for n, v in decoded.items():
+                pieces[n].append(v)
+        return self._table(spec, names, pieces)
+
+    @staticmethod
+    def _table(spec: Stream, names: list, pieces: dict) -> pa.Table:
+        arrays = []
         for n in names:
             col = spec.column(n)
-            i = spec.columns.index(col)
             variable = col.kind in ("string", "binary")
-            values = concat(pieces[i], col.arrow_type if variable else None) if pieces[i] else \
+            values = concat(pieces[n], col.arrow_type if variable else None) if pieces[n] else \
                 pa.array([], col.arrow_type)
-            arrays.append(values if variable or isinstance(values, pa.Array) else pa.array(values))
-            fields.append(pa.field(n, col.arrow_type, nullable=col.nullable))
-        return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+            arrays.append(values if isinstance(values, pa.Array) else pa.array(values))
+        return pa.Table.from_arrays(arrays, schema=pa.schema([spec.arrow_schema.field(n) for n in names]))
 
     def read_block(self, stream: str, index: int, columns=None) -> pa.Table:
         """All rows of the ``index``-th block of ``stream`` (random access by block)."""
@@ -209,13 +211,8 @@ class ShardReader(FrameReaderMixin):
             raise IndexError(f"stream {stream!r} has {len(blocks)} blocks, not {index}")
         spec = self._schemas[stream]
         names = [c.name for c in spec.columns] if columns is None else list(columns)
-        b = blocks[index]
-        arrays = []
-        for n in names:
-            i = spec.columns.index(spec.column(n))
-            v = self._chunks.column(b["offset"], b, spec, i)
-            arrays.append(v if isinstance(v, pa.Array) else pa.array(v))
-        return pa.Table.from_arrays(arrays, schema=pa.schema([spec.arrow_schema.field(n) for n in names]))
+        decoded = self._chunks.columns(blocks[index]["offset"], blocks[index], spec, names)
+        return self._table(spec, names, {n: [v] for n, v in decoded.items()})
 
     def block_rows(self, stream: str) -> list[int]:
         """Rows in each block of ``stream``, in write order."""
@@ -240,8 +237,7 @@ class ShardReader(FrameReaderMixin):
                                             stream=stream, offset=b["offset"])
                 covered.append((b["offset"], b["offset"] + head))
                 covered += [(b["offset"] + c[0], b["offset"] + c[0] + c[1]) for _, cs in b["columns"] for c in cs]
-                for i in range(len(spec.columns)):
-                    self._chunks.column(b["offset"], b, spec, i)
+                self._chunks.columns(b["offset"], b, spec, [c.name for c in spec.columns])
             counts[stream] = sum(b["rows"] for b in blocks)
         self._check_padding(sorted(covered))
         return counts
