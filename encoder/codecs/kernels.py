@@ -20,7 +20,7 @@ elif BACKEND == "native":
     try:
         from .. import _codec, _keys  # noqa: F401
     except ImportError as exc:  # pragma: no cover - a broken install, not a runtime choice
-        raise ImportError("encoder's native core (encoder._codec) is not built; reinstall with "
+        raise ImportError("encoder's native core (encoder._codec, encoder._keys) is not built; reinstall with "
                           "`pip install .`, or set ENCODER_BACKEND=reference for the slow "
                           f"NumPy reference ({exc})") from exc
     from .._keys import pair_rows

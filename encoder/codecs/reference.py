@@ -68,7 +68,7 @@ def transform(values: np.ndarray, mode: int, base: int, step: int) -> np.ndarray
 
 
 def split_planes(u: np.ndarray, width: int) -> np.ndarray:
-    return np.ascontiguousarray(u.view(np.uint8).reshape(-1, 8)[:, :width].T)
+    return np.ascontiguousarray(u.astype("<u8", copy=False).view(np.uint8).reshape(-1, 8)[:, :width].T)
 
 
 def decode_planes(planes: np.ndarray, mode: int, base: int, step: int, dtype) -> np.ndarray:
