@@ -100,7 +100,7 @@ def _decode_kernel(planes, mode, base, step, out, scratch):
                 dst[k] = scratch[k] * step + base
 
 
-def decode_planes(planes: np.ndarray, mode: int, base: int, step: int, dtype) -> np.ndarray:
+def decode_planes(planes: np.ndarray, mode: int, base: int, step: int, dtype, out=None) -> np.ndarray:
     """Rebuild a column from its byte planes: the inverse of ``transform`` + ``split_planes``.
 
     Parameters
@@ -114,6 +114,9 @@ def decode_planes(planes: np.ndarray, mode: int, base: int, step: int, dtype) ->
     dtype : numpy dtype
         Output dtype; integer dtypes are written directly, any other goes through the
         reference's cast of the uint64 result.
+    out : numpy.ndarray, optional
+        A C-contiguous array of ``n`` values of ``dtype`` to write into (a slice of a larger
+        column, say) instead of a new array.
 
     Returns
     -------
@@ -142,15 +145,21 @@ def decode_planes(planes: np.ndarray, mode: int, base: int, step: int, dtype) ->
     n = planes.shape[1]
     scratch = np.empty(max(1, min(n, _BLOCK)), np.uint64)
     unsigned = _UNSIGNED.get(dtype)
+    if out is not None and (out.dtype != dtype or out.shape != (n,) or not out.flags.c_contiguous):
+        raise ValueError(f"out must be a contiguous array of {n} {dtype}")
     if unsigned is not None:
-        out = np.empty(n, dtype)
+        out = np.empty(n, dtype) if out is None else out
         with _WRAPPING():
             _decode_kernel(view, int(mode), base64, step64, out.view(unsigned), scratch)
         return out
     wide = np.empty(n, np.uint64)  # other dtypes: the reference's final cast, exactly
     with _WRAPPING():
         _decode_kernel(view, int(mode), base64, step64, wide, scratch)
-    return wide.astype(dtype) if dtype.kind != "i" else wide.view(np.int64).astype(dtype)
+    result = wide.astype(dtype) if dtype.kind != "i" else wide.view(np.int64).astype(dtype)
+    if out is None:
+        return result
+    out[:] = result
+    return out
 
 
 def warmup() -> None:

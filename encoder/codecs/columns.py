@@ -88,13 +88,16 @@ def int_sections(params: dict) -> int:
     raise _bad(f"unknown integer codec {codec!r}")
 
 
-def decode_ints(params: dict, sections: list, n: int, dtype) -> np.ndarray:
+def decode_ints(params: dict, sections: list, n: int, dtype, out=None) -> np.ndarray:
+    """Decode an integer column; into ``out`` (n values of ``dtype``) when given."""
     dtype = np.dtype(dtype)
-    target = np.uint8 if dtype.kind == "b" else dtype
+    target = np.dtype(np.uint8) if dtype.kind == "b" else dtype
+    if out is not None:
+        out = out.view(target)
     codec = params.get("c")
     if codec == "const":
         value = _int(params, "v", -(1 << 63), (1 << 64) - 1)
-        out = np.empty(n, target)
+        out = np.empty(n, target) if out is None else out
         out.fill(np.array(value).astype(np.uint64 if value >= 0 else np.int64).astype(target))
         return out.view(dtype)
     mode = _int(params, "m", DELTA, FOR)
@@ -110,7 +113,7 @@ def decode_ints(params: dict, sections: list, n: int, dtype) -> np.ndarray:
         if len(raw) != width or any(r.size != n for r in raw):
             raise _bad(f"expected {width} planes of {n} bytes, got {[r.size for r in raw]}")
         planes = np.stack(raw) if width > 1 else raw[0].reshape(1, n)
-    return kernels.decode_planes(planes, mode, base, step, target).view(dtype)
+    return kernels.decode_planes(planes, mode, base, step, target, out=out).view(dtype)
 
 
 def _offsets_and_data(arr: pa.Array) -> tuple[np.ndarray, bytes]:
@@ -240,10 +243,11 @@ def context_columns(params) -> list:
     return special[1]
 
 
-def decode_column(kind: str, params, sections: list, n: int, context: dict | None = None):
+def decode_column(kind: str, params, sections: list, n: int, context: dict | None = None, out=None):
     """Decode one column; NumPy array for numeric kinds, ``pyarrow.Array`` for string/binary.
 
-    ``context`` maps the names in :func:`context_columns` to their decoded arrays.
+    ``context`` maps the names in :func:`context_columns` to their decoded arrays; numeric
+    columns are written into ``out`` (``n`` values of the column's dtype) when it is given.
     """
     from .keys import DECODERS
     if not isinstance(params, dict):
@@ -255,9 +259,13 @@ def decode_column(kind: str, params, sections: list, n: int, context: dict | Non
         needed = context_columns(params)
         if context is None or any(c not in context for c in needed):
             raise _bad(f"codec {params['c']!r} needs context columns {needed}")
-        return special[2](params, sections, n, context)
+        values = special[2](params, sections, n, context)
+        if out is not None:
+            out[:] = values
+            return out
+        return values
     if kind in ("string", "binary"):
         return decode_varlen(params, sections, n, kind)
     if len(sections) != int_sections(params):
         raise _bad(f"column has {len(sections)} sections, its codec uses {int_sections(params)}")
-    return decode_ints(params, sections, n, KINDS[kind][0])
+    return decode_ints(params, sections, n, KINDS[kind][0], out=out)

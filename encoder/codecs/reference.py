@@ -71,7 +71,7 @@ def split_planes(u: np.ndarray, width: int) -> np.ndarray:
     return np.ascontiguousarray(u.astype("<u8", copy=False).view(np.uint8).reshape(-1, 8)[:, :width].T)
 
 
-def decode_planes(planes: np.ndarray, mode: int, base: int, step: int, dtype) -> np.ndarray:
+def decode_planes(planes: np.ndarray, mode: int, base: int, step: int, dtype, out=None) -> np.ndarray:
     width, n = planes.shape
     u = np.zeros(n, _U64)
     for j in range(width):
@@ -85,4 +85,8 @@ def decode_planes(planes: np.ndarray, mode: int, base: int, step: int, dtype) ->
         v = np.cumsum(d, dtype=_U64)
     else:
         v = u * step_u + _U64(base & 0xFFFFFFFFFFFFFFFF)
-    return v.astype(dtype) if np.dtype(dtype).kind != "i" else v.view(np.int64).astype(dtype)
+    result = v.astype(dtype) if np.dtype(dtype).kind != "i" else v.view(np.int64).astype(dtype)
+    if out is None:
+        return result
+    out[:] = result
+    return out

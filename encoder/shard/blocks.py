@@ -124,14 +124,17 @@ class ChunkSource:
             raise CorruptShardError(f"chunk decompressed to {len(out)} bytes, expected {raw}", **where)
         return out
 
-    def columns(self, block_offset: int, desc: dict, stream: Stream, names) -> dict:
-        """Decode the named columns of a block (and the context columns their codecs need)."""
+    def columns(self, block_offset: int, desc: dict, stream: Stream, names, out: dict | None = None) -> dict:
+        """Decode the named columns of a block (and the context columns their codecs need).
+
+        ``out`` may map numeric column names to arrays of the block's rows to decode into.
+        """
         decoded: dict = {}
         for name in names:
-            self._column(block_offset, desc, stream, name, decoded)
+            self._column(block_offset, desc, stream, name, decoded, out or {})
         return {name: decoded[name] for name in names}
 
-    def _column(self, block_offset: int, desc: dict, stream: Stream, name: str, decoded: dict):
+    def _column(self, block_offset: int, desc: dict, stream: Stream, name: str, decoded: dict, out: dict):
         if name in decoded:
             return decoded[name]
         index = [c.name for c in stream.columns].index(name)
@@ -145,9 +148,9 @@ class ChunkSource:
                     raise CorruptShardError(f"context column {other!r} is not in the stream")
                 if context_columns(desc["columns"][[c.name for c in stream.columns].index(other)][0]):
                     raise CorruptShardError(f"context column {other!r} has a context of its own")
-                context[other] = self._column(block_offset, desc, stream, other, decoded)
+                context[other] = self._column(block_offset, desc, stream, other, decoded, out)
             sections = [self.section(block_offset, c, stream.name, col.name) for c in chunks]
-            decoded[name] = decode_column(col.kind, params, sections, desc["rows"], context)
+            decoded[name] = decode_column(col.kind, params, sections, desc["rows"], context, out.get(name))
         except EncoderError as exc:
             raise exc.located(**where) from None
         return decoded[name]

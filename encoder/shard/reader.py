@@ -11,7 +11,8 @@ import pyarrow as pa
 import zstandard
 
 from ..errors import CorruptShardError, SchemaError
-from ..streams import Stream
+from ..streams import KINDS, Stream
+from ..streams.schema import VARIABLE
 from ..tiles.frames import FrameReaderMixin
 from . import format as fmt
 from .blocks import ChunkSource, check_descriptor, concat
@@ -181,17 +182,30 @@ class ShardReader(FrameReaderMixin):
         ranged = start_us is not None or end_us is not None
         wanted = [b for b in blocks if b["rows"] and b["t"][0] < hi and b["t"][1] >= lo]
         need = list(dict.fromkeys(names + (["t"] if ranged else [])))
-        pieces: dict[str, list] = {n: [] for n in need}
+        # Numeric columns are decoded straight into their final arrays (no concatenation);
+        # a range that cuts blocks is applied once at the end.
+        total = sum(b["rows"] for b in wanted)
+        dense = {n: np.empty(total, KINDS[spec.column(n).kind][0]) for n in need
+                 if spec.column(n).kind not in VARIABLE}
+        pieces: dict[str, list] = {n: [] for n in need if n not in dense}
+        pos = 0
         for b in wanted:
-            decoded = self._chunks.columns(b["offset"], b, spec, need)
-            if ranged and not (b["t"][0] >= lo and b["t"][1] < hi):
-                t = decoded["t"]
-                keep = (t >= lo) & (t < hi)
-                decoded = {n: (v[keep] if isinstance(v, np.ndarray) else v.filter(pa.array(keep)))
-                           for n, v in decoded.items()}
-            for n, v in decoded.items():
-                pieces[n].append(v)
-        return self._table(spec, names, pieces)
+            rows = b["rows"]
+            views = {n: a[pos:pos + rows] for n, a in dense.items()}
+            decoded = self._chunks.columns(b["offset"], b, spec, need, out=views)
+            for n in pieces:
+                pieces[n].append(decoded[n])
+            pos += rows
+        columns_out = {n: [a] for n, a in dense.items()}
+        columns_out.update(pieces)
+        if ranged and any(not (b["t"][0] >= lo and b["t"][1] < hi) for b in wanted):
+            t = dense["t"]
+            keep = (t >= lo) & (t < hi)
+            mask = pa.array(keep)
+            columns_out = {n: [a[keep] if isinstance(a, np.ndarray) else a.filter(mask)
+                               for a in [concat(v, None if n in dense else spec.column(n).arrow_type)]]
+                           for n, v in columns_out.items()}
+        return self._table(spec, names, columns_out)
 
     @staticmethod
     def _table(spec: Stream, names: list, pieces: dict) -> pa.Table:
