@@ -53,20 +53,22 @@ def _gather(planes, width, start, stop, scratch):
 
 
 @njit(cache=True, nogil=True)
-def _decode_kernel(planes, mode, base, step, out, scratch):
+def _decode_kernel(planes, mode, base, step, out, scratch, table):
     """out[i] = value i (low bits), for planes uint8[width, n] and out of n values.
 
     The caller checked the shapes (0 <= width <= 8, len(out) == n) and owns the buffers;
-    ``scratch`` is a uint64 block buffer (any size >= 1; L1-sized is fastest).
+    ``scratch`` is a uint64 block buffer (any size >= 1; L1-sized is fastest). A non-empty
+    ``table`` (uint64) undoes the rank stage: code r < len(table) is table[r], else r - len(table).
     """
     width, n = planes.shape
+    k = np.uint64(table.size)
     if n == 0:
         return
-    if width == 0:  # every transformed value is 0: both modes give base throughout
+    if width == 0 and table.size == 0:  # every code is 0: both modes give base throughout
         for i in range(n):
             out[i] = base
         return
-    if mode == FOR and width <= 2:  # one vectorized pass straight from the planes
+    if mode == FOR and width <= 2 and table.size == 0:  # one vectorized pass straight from the planes
         p0 = planes[0]
         if width == 1:
             for i in range(n):
@@ -85,6 +87,10 @@ def _decode_kernel(planes, mode, base, step, out, scratch):
         stop = min(n, start + block)
         m = stop - start
         _gather(planes, width, start, stop, scratch)
+        if table.size:
+            for q in range(m):
+                r = scratch[q]
+                scratch[q] = table[r] if r < k else r - k
         dst = out[start:stop]
         if mode == DELTA:
             for k in range(m):
@@ -100,7 +106,11 @@ def _decode_kernel(planes, mode, base, step, out, scratch):
                 dst[k] = scratch[k] * step + base
 
 
-def decode_planes(planes: np.ndarray, mode: int, base: int, step: int, dtype, out=None) -> np.ndarray:
+_NO_TABLE = np.zeros(0, np.uint64)
+
+
+def decode_planes(planes: np.ndarray, mode: int, base: int, step: int, dtype, out=None,
+                  table=None) -> np.ndarray:
     """Rebuild a column from its byte planes: the inverse of ``transform`` + ``split_planes``.
 
     Parameters
@@ -117,6 +127,8 @@ def decode_planes(planes: np.ndarray, mode: int, base: int, step: int, dtype, ou
     out : numpy.ndarray, optional
         A C-contiguous array of ``n`` values of ``dtype`` to write into (a slice of a larger
         column, say) instead of a new array.
+    table : numpy.ndarray, optional
+        The rank table (see ``reference.rank_table``) when the codes were ranked.
 
     Returns
     -------
@@ -144,17 +156,18 @@ def decode_planes(planes: np.ndarray, mode: int, base: int, step: int, dtype, ou
     dtype = np.dtype(dtype)
     n = planes.shape[1]
     scratch = np.empty(max(1, min(n, _BLOCK)), np.uint64)
+    table64 = _NO_TABLE if table is None or not len(table) else np.ascontiguousarray(table, np.uint64)
     unsigned = _UNSIGNED.get(dtype)
     if out is not None and (out.dtype != dtype or out.shape != (n,) or not out.flags.c_contiguous):
         raise ValueError(f"out must be a contiguous array of {n} {dtype}")
     if unsigned is not None:
         out = np.empty(n, dtype) if out is None else out
         with _WRAPPING():
-            _decode_kernel(view, int(mode), base64, step64, out.view(unsigned), scratch)
+            _decode_kernel(view, int(mode), base64, step64, out.view(unsigned), scratch, table64)
         return out
     wide = np.empty(n, np.uint64)  # other dtypes: the reference's final cast, exactly
     with _WRAPPING():
-        _decode_kernel(view, int(mode), base64, step64, wide, scratch)
+        _decode_kernel(view, int(mode), base64, step64, wide, scratch, table64)
     result = wide.astype(dtype) if dtype.kind != "i" else wide.view(np.int64).astype(dtype)
     if out is None:
         return result

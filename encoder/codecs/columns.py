@@ -15,7 +15,7 @@ import zstandard
 
 from ..errors import CorruptShardError
 from ..streams.schema import KINDS
-from . import kernels
+from . import kernels, reference
 from .reference import DELTA, FOR
 
 #: Largest section a writer produces / a reader accepts, in decompressed bytes.
@@ -31,11 +31,24 @@ def _width(u: np.ndarray) -> int:
     return max(1, (int(u.max()).bit_length() + 7) // 8) if u.size else 1
 
 
-def _planes(values: np.ndarray, mode: int) -> tuple[dict, np.ndarray]:
+def _transform(values: np.ndarray, mode: int, rank: bool) -> tuple[dict, list]:
+    """Params and sections of one candidate coding: [rank table] + byte planes (not grouped)."""
     base, step = kernels.scan(values, mode)
     u = kernels.transform(values, mode, base, step)
-    width = _width(u)
-    return {"c": "planes", "m": mode, "b": base, "s": step, "w": width}, kernels.split_planes(u, width)
+    params: dict = {"c": "planes", "m": mode, "b": base, "s": step}
+    head = []
+    if rank:
+        table = reference.rank_table(u)
+        if table.size:
+            u = reference.apply_rank(u, table)
+            params["r"] = int(table.size)
+            head = [table.astype("<u2")]
+    params["w"] = _width(u)
+    return params, head + [kernels.split_planes(u, params["w"])]
+
+
+#: The candidates: (mode, rank). Ranking pays on skewed values (a clock's tick), not on motion.
+CANDIDATES = ((DELTA, False), (FOR, False), (DELTA, True))
 
 
 def encode_ints(values: np.ndarray) -> tuple[dict, list]:
@@ -47,22 +60,23 @@ def encode_ints(values: np.ndarray) -> tuple[dict, list]:
         return {"c": "const", "v": 0}, []
     if n == 1 or values.min() == values.max():
         return {"c": "const", "v": int(values[0])}, []
-    if n > SAMPLE_ROWS:  # let both transforms compete on a sample, keep the smaller
-        sample = values[:SAMPLE_ROWS]
-        sizes = [len(_trial.compress(_planes(sample, m)[1].tobytes())) for m in (DELTA, FOR)]
-        modes = (DELTA,) if sizes[0] <= sizes[1] else (FOR,)
-    else:
-        modes = (DELTA, FOR)
-    best = None
-    for mode in modes:
-        params, planes = _planes(values, mode)
-        if best is None or params["w"] < best[0]["w"]:
-            best = params, planes
-    params, planes = best
+    # the candidates compete on a sample; the smallest after zstd wins
+    sample = values[:SAMPLE_ROWS]
+    costs = [sum(len(_trial.compress(part)) for part in _transform(sample, *c)[1]) for c in CANDIDATES]
+    params, sections = _transform(values, *CANDIDATES[int(np.argmin(costs))])
+    planes = sections.pop()
     if planes.size <= GROUP_BYTES:
         params["g"] = 1
-        return params, [planes.reshape(-1)]
-    return params, list(planes)
+        return params, sections + [planes.reshape(-1)]
+    return params, sections + list(planes)
+
+
+def _as_planes(raw: list, n: int) -> np.ndarray:
+    """Planes as one (width, n) array: a view when they lie back to back in memory, else a copy."""
+    first = raw[0]
+    if all(r.ctypes.data == first.ctypes.data + j * n for j, r in enumerate(raw)):
+        return np.lib.stride_tricks.as_strided(first, shape=(len(raw), n), strides=(n, 1), writeable=False)
+    return np.stack(raw)
 
 
 def _bad(message: str) -> CorruptShardError:
@@ -84,7 +98,8 @@ def int_sections(params: dict) -> int:
     if codec == "const":
         return 0
     if codec == "planes":
-        return 1 if params.get("g") == 1 else _int(params, "w", 1, 8)
+        head = 1 if "r" in params else 0
+        return head + (1 if params.get("g") == 1 else _int(params, "w", 1, 8))
     raise _bad(f"unknown integer codec {codec!r}")
 
 
@@ -104,6 +119,13 @@ def decode_ints(params: dict, sections: list, n: int, dtype, out=None) -> np.nda
     base = _int(params, "b", -(1 << 63), (1 << 64) - 1)
     step = _int(params, "s", 1, (1 << 64) - 1)
     width = _int(params, "w", 1, 8)
+    table = None
+    if "r" in params:
+        k = _int(params, "r", 1, reference.RANK_MAX)
+        if not sections or len(sections[0]) != 2 * k:
+            raise _bad(f"rank table holds {len(sections[0]) if sections else 0} bytes, expected {2 * k}")
+        table = np.frombuffer(sections[0], "<u2")
+        sections = sections[1:]
     raw = [np.frombuffer(s, np.uint8) for s in sections]
     if params.get("g") == 1:
         if len(raw) != 1 or raw[0].size != n * width:
@@ -112,8 +134,8 @@ def decode_ints(params: dict, sections: list, n: int, dtype, out=None) -> np.nda
     else:
         if len(raw) != width or any(r.size != n for r in raw):
             raise _bad(f"expected {width} planes of {n} bytes, got {[r.size for r in raw]}")
-        planes = np.stack(raw) if width > 1 else raw[0].reshape(1, n)
-    return kernels.decode_planes(planes, mode, base, step, target, out=out).view(dtype)
+        planes = _as_planes(raw, n)
+    return kernels.decode_planes(planes, mode, base, step, target, out=out, table=table).view(dtype)
 
 
 def _offsets_and_data(arr: pa.Array) -> tuple[np.ndarray, bytes]:

@@ -104,7 +104,24 @@ class ChunkSource:
         self.data, self.shard = data, shard
         self.dctx = zstandard.ZstdDecompressor()
 
-    def section(self, block_offset: int, chunk: list, stream: str, column: str):
+    def sections(self, block_offset: int, chunks: list, stream: str, column: str) -> list:
+        """A column's chunks, verified and decompressed back to back into one buffer.
+
+        Returns memoryviews of consecutive regions, so byte planes that follow each other can
+        be used as one 2-D array without a copy (see ``codecs.columns.decode_ints``).
+        """
+        total = sum(c[2] for c in chunks)
+        buffer = memoryview(bytearray(total))
+        out, pos = [], 0
+        for chunk in chunks:
+            view = buffer[pos:pos + chunk[2]]
+            self.section(block_offset, chunk, stream, column, into=view)
+            out.append(view)
+            pos += chunk[2]
+        return out
+
+    def section(self, block_offset: int, chunk: list, stream: str, column: str, into=None):
+        """One chunk, verified and decompressed (into ``into``, a writable buffer, when given)."""
         start, size, raw, digest = chunk
         offset = block_offset + start
         frame = self.data[offset:offset + size]
@@ -117,11 +134,23 @@ class ChunkSource:
             declared = zstandard.frame_content_size(frame)
             if declared != raw:
                 raise CorruptShardError(f"zstd frame declares {declared} bytes, descriptor {raw}", **where)
-            out = self.dctx.decompress(frame, max_output_size=raw)
+            if into is None:
+                out = self.dctx.decompress(frame, max_output_size=raw)
+                got = len(out)
+            else:
+                out, got = into, 0
+                reader = self.dctx.stream_reader(frame)
+                while got < raw:
+                    step = reader.readinto(into[got:])
+                    if not step:
+                        break
+                    got += step
+                if reader.read(1):
+                    got += 1
         except zstandard.ZstdError as exc:
             raise CorruptShardError(f"zstd: {exc}", **where) from None
-        if len(out) != raw:
-            raise CorruptShardError(f"chunk decompressed to {len(out)} bytes, expected {raw}", **where)
+        if got != raw:
+            raise CorruptShardError(f"chunk decompressed to {got} bytes, expected {raw}", **where)
         return out
 
     def columns(self, block_offset: int, desc: dict, stream: Stream, names, out: dict | None = None) -> dict:
@@ -149,7 +178,7 @@ class ChunkSource:
                 if context_columns(desc["columns"][[c.name for c in stream.columns].index(other)][0]):
                     raise CorruptShardError(f"context column {other!r} has a context of its own")
                 context[other] = self._column(block_offset, desc, stream, other, decoded, out)
-            sections = [self.section(block_offset, c, stream.name, col.name) for c in chunks]
+            sections = self.sections(block_offset, chunks, stream.name, col.name)
             decoded[name] = decode_column(col.kind, params, sections, desc["rows"], context, out.get(name))
         except EncoderError as exc:
             raise exc.located(**where) from None
