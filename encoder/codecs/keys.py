@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import CorruptShardError
 from .columns import Sections, _int, dictionary_array, encode_ints, encode_values
@@ -20,14 +21,14 @@ T_CONTEXT = ["code", "pressed"]
 TEXT_CONTEXT = ["code", "modifiers", "pressed"]
 
 
-def pair_rows_reference(dense: np.ndarray, pressed: np.ndarray, n_codes: int) -> np.ndarray:
+def pair_rows_reference(code: np.ndarray, pressed: np.ndarray) -> np.ndarray:
     """Plain-Python spec of ``encoder._keys.pair_rows`` (see ext/_keys.pyx)."""
-    pending = [-1] * max(n_codes, 1)
-    ref = np.full(len(dense), -1, np.int64)
-    for i, (c, down) in enumerate(zip(dense.tolist(), pressed.tolist())):
+    pending: dict = {}
+    ref = np.full(len(code), -1, np.int64)
+    for i, (c, down) in enumerate(zip(code.tolist(), pressed.tolist())):
         if down:
             pending[c] = i
-        elif pending[c] >= 0:
+        elif pending.get(c, -1) >= 0:
             ref[i], pending[c] = pending[c], -1
     return ref
 
@@ -35,8 +36,7 @@ def pair_rows_reference(dense: np.ndarray, pressed: np.ndarray, n_codes: int) ->
 def _pairs(context: dict) -> np.ndarray:
     """For each row, the row of the key-down it releases, or -1."""
     from .kernels import pair_rows
-    codes, dense = np.unique(context["code"], return_inverse=True)
-    return pair_rows(dense.astype(np.uint32), context["pressed"], len(codes))
+    return pair_rows(context["code"], context["pressed"])
 
 
 def encode_t(t: np.ndarray, context: dict) -> tuple[dict, list]:
@@ -69,14 +69,25 @@ def _context_keys(context: dict) -> np.ndarray:
     return (code << np.uint64(17)) | (mods << np.uint64(1)) | context["pressed"].astype(np.uint64)
 
 
+def _distinct(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted distinct values, index of each value among them): a hash pass, then a small sort."""
+    encoded = pa.array(values).dictionary_encode()
+    found = np.asarray(encoded.dictionary)
+    order = np.argsort(found, kind="stable")
+    position = np.empty(len(order), np.int64)
+    position[order] = np.arange(len(order))
+    return found[order], position[np.asarray(encoded.indices)]
+
+
 def encode_text(arr: pa.Array, context: dict) -> tuple[dict, list]:
     encoded = arr.dictionary_encode()
     width = len(encoded.dictionary) + 1
     # v = 0 for null, dictionary index + 1 otherwise: nulls are predicted like any value
     v = np.asarray(encoded.indices.fill_null(-1)).astype(np.int64) + 1
-    keys, inverse = np.unique(_context_keys(context), return_inverse=True)
+    keys, inverse = _distinct(_context_keys(context))
     # the prediction of a context is its most frequent v (ties: the smallest v)
-    pairs, counts = np.unique(inverse.astype(np.int64) * width + v, return_counts=True)
+    pairs, pair_index = _distinct(inverse * width + v)
+    counts = np.bincount(pair_index, minlength=len(pairs))
     ctx = pairs // width
     order = np.lexsort((-counts, ctx))
     first = np.ones(len(order), bool)
@@ -101,11 +112,10 @@ def decode_text(params: dict, sections: list, n: int, context: dict) -> pa.Array
     cursor.done()
     if n_keys > 1 and not (keys[1:] > keys[:-1]).all():
         raise CorruptShardError("context table is not sorted")
-    rows = _context_keys(context)
-    where = np.searchsorted(keys, rows).clip(0, max(n_keys - 1, 0))
-    if n and (n_keys == 0 or not np.array_equal(keys[where], rows)):
+    where = pc.index_in(pa.array(_context_keys(context)), value_set=pa.array(keys))
+    if where.null_count:
         raise CorruptShardError("a row's context is missing from the context table")
-    predicted = pred[where].astype(np.int64) if n else np.zeros(0, np.int64)
+    predicted = pred[np.asarray(where)].astype(np.int64) if n else np.zeros(0, np.int64)
     return dictionary_array(np.where(residual == 0, predicted, residual.astype(np.int64) - 1), dictionary)
 
 
