@@ -53,6 +53,24 @@ def test_common_step_is_divided_out():
     assert params["s"] % 1000 == 0 and params["w"] == 1
 
 
+@pytest.mark.parametrize("rows", [100, 5000, 65536])
+def test_ranked_codes_roundtrip(rows):
+    # a remote-desktop clock: most gaps are one of a few ticks, some are long pauses
+    rng = np.random.default_rng(rows)
+    gaps = np.where(rng.random(rows) < 0.9, rng.choice([0, 109, 110, 156], rows), rng.integers(0, 9000, rows))
+    t = np.cumsum(gaps) * 1000
+    params, out = roundtrip("int64", t)
+    assert np.array_equal(out, t)
+    if rows > 100:
+        assert params.get("r", 0) > 0  # the rank stage was chosen
+    params, out = roundtrip("int64", t[::-1].copy())  # decreasing: negative deltas
+    assert np.array_equal(out, t[::-1])
+    table = reference.rank_table(np.array([5, 5, 3, 3, 3, 7, 70000, 70000], np.uint64))
+    assert table.tolist() == [3, 5]  # most frequent first; singletons and values >= 2**16 left out
+    u = np.array([3, 5, 7, 0, 70000], np.uint64)
+    assert reference.undo_rank(reference.apply_rank(u, table), table).tolist() == u.tolist()
+
+
 def test_one_outlier_does_not_widen_other_planes():
     x = np.random.default_rng(1).integers(0, 200, 50_000).astype(np.int32)
     x[25_000] = 1 << 20

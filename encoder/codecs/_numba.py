@@ -61,7 +61,7 @@ def _decode_kernel(planes, mode, base, step, out, scratch, table):
     ``table`` (uint64) undoes the rank stage: code r < len(table) is table[r], else r - len(table).
     """
     width, n = planes.shape
-    k = np.uint64(table.size)
+    n_table = np.uint64(table.size)
     if n == 0:
         return
     if width == 0 and table.size == 0:  # every code is 0: both modes give base throughout
@@ -90,7 +90,7 @@ def _decode_kernel(planes, mode, base, step, out, scratch, table):
         if table.size:
             for q in range(m):
                 r = scratch[q]
-                scratch[q] = table[r] if r < k else r - k
+                scratch[q] = table[r] if r < n_table else r - n_table
         dst = out[start:stop]
         if mode == DELTA:
             for k in range(m):
