@@ -1,12 +1,16 @@
 # cython: language_level=3, embedsignature=True
-"""Native kernel of the key-stream codec: pair each key-up with its pending key-down.
+"""Native kernels of the key-stream codec: pair each key-up with its pending key-down.
 
-Contract: ``pair_rows(code, pressed) -> int64[n]``. ``code`` holds key codes (uint32),
-``pressed`` is 0/1. ``ref[i]`` is the row of the key-down that row ``i`` (a key-up) releases,
-or -1 when row ``i`` is an anchor (a key-down, or a key-up with no pending key-down). A
-repeated key-down (auto-repeat) replaces the pending one. Equals
-``encoder.codecs.keys.pair_rows_reference`` exactly. Pending key-downs live in an
-open-addressing hash table sized from n, so any uint32 code works in O(n).
+Rows are walked in order with a pending key-down per code: a key-down becomes pending
+(replacing an earlier one: auto-repeat); a key-up whose code has a pending key-down is *paired*
+with it; every other row is an *anchor*. Pending key-downs live in an open-addressing hash table
+sized from n, so any uint32 code works in O(n). Specs: ``encoder.codecs.keys.*_reference``.
+
+* ``pair_rows(code, pressed) -> int64[n]``: the row each key-up releases, or -1 for anchors.
+* ``pair_split(t, code, pressed) -> (anchors int64[a], dwells int64[n - a])``: anchor times, and
+  ``t - t[down]`` of paired key-ups (wrapping), each in row order.
+* ``pair_join(code, pressed, anchors, dwells) -> int64[n]``: the inverse; ValueError when the
+  counts do not match the pairing.
 """
 import numpy as np
 
@@ -14,44 +18,131 @@ cimport cython
 from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
 
 
-@cython.boundscheck(False)
-@cython.wraparound(False)
-cdef void _pair(const uint32_t[::1] code, const uint8_t[::1] pressed, uint32_t[::1] keys,
-                int64_t[::1] pending, uint8_t[::1] used, int64_t[::1] ref) noexcept nogil:
-    cdef Py_ssize_t i, n = code.shape[0]
-    cdef uint64_t mask = keys.shape[0] - 1, slot
-    cdef uint32_t c
-    for i in range(n):
-        c = code[i]
-        slot = (<uint64_t>c * 0x9E3779B97F4A7C15ULL) >> 32 & mask
-        while used[slot] and keys[slot] != c:  # linear probing; the table is never full
-            slot = (slot + 1) & mask
-        if not used[slot]:
-            used[slot] = 1
-            keys[slot] = c
-            pending[slot] = -1
-        if pressed[i]:
-            pending[slot] = i
-            ref[i] = -1
-        elif pending[slot] >= 0:
-            ref[i] = pending[slot]
-            pending[slot] = -1
-        else:
-            ref[i] = -1
+cdef class _Pending:
+    """Hash table code -> row of its pending key-down (-1: none)."""
+    cdef uint32_t[::1] keys
+    cdef int64_t[::1] row
+    cdef uint8_t[::1] used
+    cdef uint64_t mask
+
+    def __init__(self, Py_ssize_t n):
+        size = 16
+        while size < 2 * n:
+            size *= 2
+        self.keys = np.zeros(size, np.uint32)
+        self.row = np.full(size, -1, np.int64)
+        self.used = np.zeros(size, np.uint8)
+        self.mask = size - 1
+
+    @cython.boundscheck(False)
+    @cython.wraparound(False)
+    cdef inline Py_ssize_t slot(self, uint32_t c) noexcept nogil:
+        cdef uint64_t s = (<uint64_t>c * 0x9E3779B97F4A7C15ULL) >> 32 & self.mask
+        while self.used[s] and self.keys[s] != c:  # linear probing; never full (size >= 2n)
+            s = (s + 1) & self.mask
+        if not self.used[s]:
+            self.used[s] = 1
+            self.keys[s] = c
+        return s
 
 
-def pair_rows(code, pressed):
+cdef inline int64_t _step(_Pending pending, uint32_t c, bint down, Py_ssize_t i) noexcept nogil:
+    """Advance the walk by row i; returns the row it releases or -1."""
+    cdef Py_ssize_t s = pending.slot(c)
+    cdef int64_t released
+    if down:
+        pending.row[s] = i
+        return -1
+    released = pending.row[s]
+    pending.row[s] = -1
+    return released
+
+
+def _inputs(code, pressed):
     code = np.ascontiguousarray(code, dtype=np.uint32)
     pressed = np.ascontiguousarray(pressed)
     pressed = pressed.view(np.uint8) if pressed.dtype == np.bool_ else pressed.astype(np.uint8)
     if code.ndim != 1 or pressed.shape != code.shape:
         raise ValueError("code and pressed must be 1-D arrays of one length")
-    size = 16
-    while size < 2 * code.shape[0]:
-        size *= 2
-    keys = np.zeros(size, np.uint32)
-    pending = np.empty(size, np.int64)
-    used = np.zeros(size, np.uint8)
-    ref = np.empty(code.shape[0], np.int64)
-    _pair(code, pressed, keys, pending, used, ref)
+    return code, pressed
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def pair_rows(code, pressed):
+    code, pressed = _inputs(code, pressed)
+    cdef const uint32_t[::1] c = code
+    cdef const uint8_t[::1] p = pressed
+    cdef Py_ssize_t i, n = c.shape[0]
+    cdef _Pending pending = _Pending(n)
+    ref = np.empty(n, np.int64)
+    cdef int64_t[::1] r = ref
+    with nogil:
+        for i in range(n):
+            r[i] = _step(pending, c[i], p[i], i)
     return ref
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def pair_split(t, code, pressed):
+    code, pressed = _inputs(code, pressed)
+    t = np.ascontiguousarray(t, dtype=np.int64)
+    if t.shape != code.shape:
+        raise ValueError("t, code and pressed must have one length")
+    cdef const int64_t[::1] tv = t
+    cdef const uint32_t[::1] c = code
+    cdef const uint8_t[::1] p = pressed
+    cdef Py_ssize_t i, a = 0, d = 0, n = c.shape[0]
+    cdef int64_t down
+    cdef _Pending pending = _Pending(n)
+    anchors_out = np.empty(n, np.int64)
+    dwells_out = np.empty(n, np.int64)
+    cdef int64_t[::1] anchors = anchors_out
+    cdef int64_t[::1] dwells = dwells_out
+    with nogil:
+        for i in range(n):
+            down = _step(pending, c[i], p[i], i)
+            if down < 0:
+                anchors[a] = tv[i]
+                a += 1
+            else:
+                dwells[d] = <int64_t>(<uint64_t>tv[i] - <uint64_t>tv[down])
+                d += 1
+    return anchors_out[:a].copy(), dwells_out[:d].copy()
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def pair_join(code, pressed, anchors, dwells):
+    code, pressed = _inputs(code, pressed)
+    anchors = np.ascontiguousarray(anchors, dtype=np.int64)
+    dwells = np.ascontiguousarray(dwells, dtype=np.int64)
+    cdef const uint32_t[::1] c = code
+    cdef const uint8_t[::1] p = pressed
+    cdef const int64_t[::1] av = anchors
+    cdef const int64_t[::1] dv = dwells
+    cdef Py_ssize_t i, a = 0, d = 0, n = c.shape[0], na = av.shape[0], nd = dv.shape[0]
+    cdef int64_t down
+    cdef bint short = False
+    cdef _Pending pending = _Pending(n)
+    out = np.empty(n, np.int64)
+    cdef int64_t[::1] t = out
+    with nogil:
+        for i in range(n):
+            down = _step(pending, c[i], p[i], i)
+            if down < 0:
+                if a == na:
+                    short = True
+                    break
+                t[i] = av[a]
+                a += 1
+            else:
+                if d == nd:
+                    short = True
+                    break
+                t[i] = <int64_t>(<uint64_t>t[down] + <uint64_t>dv[d])
+                d += 1
+    if short or a != na or d != nd:
+        raise ValueError(f"pairing needs other counts than the {na} anchors and {nd} dwells stored")
+    return out

@@ -6,9 +6,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import encoder
-from encoder._keys import pair_rows
+from encoder._keys import pair_join, pair_rows, pair_split
 from encoder.codecs.columns import decode_column, encode_column
-from encoder.codecs.keys import pair_rows_reference
+from encoder.codecs.keys import pair_rows_reference, pair_split_reference
 
 from common import assert_same_stream
 
@@ -18,6 +18,14 @@ def test_native_pairing_equals_reference(rows):
     code = np.array([r[0] for r in rows], np.uint32)
     pressed = np.array([r[1] for r in rows], bool)
     assert np.array_equal(pair_rows(code, pressed), pair_rows_reference(code, pressed))
+    t = np.random.default_rng(len(rows)).integers(-2**63, 2**63 - 1, len(rows), dtype=np.int64)
+    anchors, dwells = pair_split(t, code, pressed)
+    want = pair_split_reference(t, code, pressed)
+    assert np.array_equal(anchors, want[0]) and np.array_equal(dwells, want[1])
+    assert np.array_equal(pair_join(code, pressed, anchors, dwells), t)
+    if len(rows):
+        with pytest.raises(ValueError, match="counts"):
+            pair_join(code, pressed, anchors[1:], dwells) if len(anchors) else pair_join(code, pressed, anchors, dwells[1:])
 
 
 def test_pairing_rules():

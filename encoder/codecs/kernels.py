@@ -13,7 +13,9 @@ from . import reference
 BACKEND = os.environ.get("ENCODER_BACKEND", "native")
 
 if BACKEND == "reference":
+    from .keys import pair_join_reference as pair_join
     from .keys import pair_rows_reference as pair_rows
+    from .keys import pair_split_reference as pair_split
     scan, transform, split_planes, decode_planes = (
         reference.scan, reference.transform, reference.split_planes, reference.decode_planes)
 elif BACKEND == "native":
@@ -23,7 +25,7 @@ elif BACKEND == "native":
         raise ImportError("encoder's native core (encoder._codec, encoder._keys) is not built; reinstall with "
                           "`pip install .`, or set ENCODER_BACKEND=reference for the slow "
                           f"NumPy reference ({exc})") from exc
-    from .._keys import pair_rows
+    from .._keys import pair_join, pair_rows, pair_split
     from ._numba import decode_planes
 
     scan, transform, split_planes = _codec.scan, _codec.transform, _codec.split_planes

@@ -33,33 +33,45 @@ def pair_rows_reference(code: np.ndarray, pressed: np.ndarray) -> np.ndarray:
     return ref
 
 
-def _pairs(context: dict) -> np.ndarray:
-    """For each row, the row of the key-down it releases, or -1."""
-    from .kernels import pair_rows
-    return pair_rows(context["code"], context["pressed"])
+def pair_split_reference(t: np.ndarray, code: np.ndarray, pressed: np.ndarray):
+    ref = pair_rows_reference(code, pressed)
+    dwell = ref >= 0
+    with np.errstate(over="ignore"):  # wrapping arithmetic; the decoder wraps back
+        return t[~dwell], t[dwell] - t[ref[dwell]]
+
+
+def pair_join_reference(code, pressed, anchors, dwells) -> np.ndarray:
+    ref = pair_rows_reference(code, pressed)
+    dwell = ref >= 0
+    if int((~dwell).sum()) != len(anchors) or int(dwell.sum()) != len(dwells):
+        raise ValueError("pairing needs other counts than the anchors and dwells stored")
+    t = np.empty(len(code), np.int64)
+    t[~dwell] = anchors
+    with np.errstate(over="ignore"):
+        t[dwell] = t[ref[dwell]] + dwells
+    return t
 
 
 def encode_t(t: np.ndarray, context: dict) -> tuple[dict, list]:
-    ref = _pairs(context)
-    dwell = ref >= 0
-    params = {"c": "pair", "ctx": T_CONTEXT}
-    params["a"], anchors = encode_ints(t[~dwell])
-    with np.errstate(over="ignore"):  # wrapping arithmetic; the decoder wraps back
-        params["d"], dwells = encode_ints(t[dwell] - t[ref[dwell]])
-    return params, anchors + dwells
+    from .kernels import pair_split
+    anchors, dwells = pair_split(t, context["code"], context["pressed"])
+    params = {"c": "pair", "ctx": T_CONTEXT, "na": len(anchors)}
+    params["a"], anchor_sections = encode_ints(anchors)
+    params["d"], dwell_sections = encode_ints(dwells)
+    return params, anchor_sections + dwell_sections
 
 
 def decode_t(params: dict, sections: list, n: int, context: dict) -> np.ndarray:
-    ref = _pairs(context)
-    dwell = ref >= 0
-    n_dwell = int(dwell.sum())
+    from .kernels import pair_join
+    n_anchors = _int(params, "na", 0, n)
     cursor = Sections(sections)
-    t = np.empty(n, np.int64)
-    t[~dwell] = cursor.ints(params.get("a"), n - n_dwell, np.int64)
-    with np.errstate(over="ignore"):
-        t[dwell] = t[ref[dwell]] + cursor.ints(params.get("d"), n_dwell, np.int64)
+    anchors = cursor.ints(params.get("a"), n_anchors, np.int64)
+    dwells = cursor.ints(params.get("d"), n - n_anchors, np.int64)
     cursor.done()
-    return t
+    try:
+        return pair_join(context["code"], context["pressed"], anchors, dwells)
+    except ValueError as exc:
+        raise CorruptShardError(str(exc)) from None
 
 
 def _context_keys(context: dict) -> np.ndarray:
