@@ -529,3 +529,66 @@ def encode_planes(values, int mode, base, step, width):
     if values.shape[0] and width_:
         _encode_typed(values, mode, base_, step_, planes)
     return planes
+
+
+# -- rank stage (spec: encoder.codecs.reference.rank_table / apply_rank) ------------------
+
+cdef enum:
+    RANK_SPAN = 1 << 16
+    RANK_MAX = 255
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef void _count_small(const uint64_t[::1] u, uint32_t[::1] counts) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(u.shape[0]):
+        if u[i] < RANK_SPAN:
+            counts[u[i]] += 1
+
+
+def rank_table(u):
+    """Most frequent codes below 2**16 seen at least twice, most frequent first (ties: smaller
+    first), at most 255; empty when a code is >= 2**63. Equals the reference exactly."""
+    cdef const uint64_t[::1] uv = np.ascontiguousarray(u, dtype=np.uint64)
+    cdef uint32_t[::1] counts
+    if uv.shape[0] == 0 or np.asarray(uv).max() >= (1 << 63):
+        return np.zeros(0, np.uint16)
+    counts_arr = np.zeros(RANK_SPAN, np.uint32)
+    counts = counts_arr
+    with nogil:
+        _count_small(uv, counts)
+    candidates = np.flatnonzero(counts_arr >= 2)
+    order = candidates[np.lexsort((candidates, -counts_arr[candidates].astype(np.int64)))]
+    return order[:RANK_MAX].astype(np.uint16)
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef void _apply_rank(const uint64_t[::1] u, const uint64_t[::1] lut, uint64_t k,
+                      uint64_t[::1] r) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef uint64_t span = lut.shape[0], x
+    for i in range(u.shape[0]):
+        x = u[i]
+        r[i] = lut[x] if x < span else x + k
+
+
+def apply_rank(u, table):
+    """r = position in ``table`` for table codes, u + len(table) otherwise (the caller made sure
+    every code is below 2**63, as ``rank_table`` does)."""
+    cdef const uint64_t[::1] uv = np.ascontiguousarray(u, dtype=np.uint64)
+    cdef uint64_t[::1] r
+    cdef const uint64_t[::1] lut
+    cdef uint64_t k
+    table = np.asarray(table)
+    k = table.size
+    span = int(table.max()) + 1 if k else 0
+    lut_arr = np.arange(span, dtype=np.uint64) + np.uint64(k)
+    lut_arr[table.astype(np.int64)] = np.arange(k, dtype=np.uint64)
+    out = np.empty(uv.shape[0], np.uint64)
+    r = out
+    lut = lut_arr
+    with nogil:
+        _apply_rank(uv, lut, k, r)
+    return out

@@ -115,3 +115,12 @@ def test_reference_kernels_are_the_spec():
     u = reference.transform(v, reference.DELTA, base, step)
     assert (base, step) == (10, 3) and u.tolist() == [0, 2, 0, 3]  # zigzag(+1, 0, -2)
     assert reference.split_planes(np.array([0x0102], np.uint64), 2).tolist() == [[2], [1]]
+
+
+@given(st.lists(st.sampled_from([0, 1, 3, 109, 110, 156, 312, 70_000, 2**40]), max_size=400))
+def test_native_rank_equals_reference(codes):
+    from encoder import _codec
+    u = np.array(codes, np.uint64)
+    table = _codec.rank_table(u)
+    assert np.array_equal(table, reference.rank_table(u)) and table.dtype == np.uint16
+    assert np.array_equal(_codec.apply_rank(u, table), reference.apply_rank(u, table))

@@ -38,9 +38,9 @@ def _transform(values: np.ndarray, mode: int, rank: bool) -> tuple[dict, list]:
     params: dict = {"c": "planes", "m": mode, "b": base, "s": step}
     head = []
     if rank:
-        table = reference.rank_table(u)
+        table = kernels.rank_table(u)
         if table.size:
-            u = reference.apply_rank(u, table)
+            u = kernels.apply_rank(u, table)
             params["r"] = int(table.size)
             head = [table.astype("<u2")]
     params["w"] = _width(u)

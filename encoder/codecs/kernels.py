@@ -16,8 +16,9 @@ if BACKEND == "reference":
     from .keys import pair_join_reference as pair_join
     from .keys import pair_rows_reference as pair_rows
     from .keys import pair_split_reference as pair_split
-    scan, transform, split_planes, decode_planes = (
-        reference.scan, reference.transform, reference.split_planes, reference.decode_planes)
+    scan, transform, split_planes, decode_planes, rank_table, apply_rank = (
+        reference.scan, reference.transform, reference.split_planes, reference.decode_planes,
+        reference.rank_table, reference.apply_rank)
 elif BACKEND == "native":
     try:
         from .. import _codec, _keys  # noqa: F401
@@ -29,5 +30,6 @@ elif BACKEND == "native":
     from ._numba import decode_planes
 
     scan, transform, split_planes = _codec.scan, _codec.transform, _codec.split_planes
+    rank_table, apply_rank = _codec.rank_table, _codec.apply_rank
 else:
     raise ImportError(f"ENCODER_BACKEND must be 'native' or 'reference', not {BACKEND!r}")
