@@ -13,9 +13,9 @@ import sys
 
 from .. import __version__
 from ..errors import EncoderError
-from . import _console, demo, export, inspect, verify
+from . import _console, demo, export, inspect, record, repair, verify
 
-COMMANDS = (demo, inspect, verify, export)
+COMMANDS = (demo, inspect, verify, repair, export, record)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,6 +9,10 @@
 All integers little-endian. Header and block checksums cover their first 16 bytes and their
 JSON; chunk checksums are XXH3-64 of the stored (compressed) bytes, so a reader verifies a chunk
 before handing it to any decompressor, CPU or GPU.
+
+Version 1.1 adds one optional feature, encryption (:mod:`encoder.shard.crypto`): the header JSON
+then holds only ``{"format": {"required": ["encryption"], "encryption": {...}}}`` and every
+JSON document and chunk is sealed with AES-256-GCM. Plain shards are still written as 1.0.
 """
 from __future__ import annotations
 
@@ -17,13 +21,16 @@ import struct
 
 import xxhash
 
-from ..errors import CorruptShardError, UnsupportedVersionError
+from ..errors import CorruptShardError, LimitError, UnsupportedVersionError
 
 MAGIC = b"\x89ENCSHD\n"
 BLOCK_MAGIC = b"\x89ENCBLK\n"
 END_MAGIC = b"\x89ENCEND\n"
-VERSION = (1, 0)
+VERSION = (1, 0)            # what a plain shard is written as (nothing in it changed since 1.0)
+ENCRYPTED_VERSION = (1, 1)  # an encrypted shard needs a reader that knows 1.1
 ALIGN = 64
+#: Optional features a 1.1+ header may list in ``format.required``; a reader refuses any other.
+FEATURES = frozenset({"encryption"})
 
 HEADER = struct.Struct("<8sHHIQ")       # magic, major, minor, metadata length, checksum
 BLOCK_HEADER = struct.Struct("<8sIIQ")  # magic, descriptor length, reserved, checksum
@@ -31,16 +38,43 @@ TAIL = struct.Struct("<QIIQ8s")         # footer offset, length, raw length, che
 
 # Documented limits, enforced on write and on read (docs/format.md, "Limits").
 MAX_BLOCK_ROWS = 1 << 17
+MAX_CHUNK_RAW = 1 << 20       # decompressed bytes of one chunk (= codecs.MAX_SECTION)
+MAX_BLOCK_RAW = 256 << 20     # decompressed bytes of all chunks of one block
+MAX_CODEC_TABLES = 64 << 10   # a numeric column holds at most 8 bytes per row plus this
 MAX_METADATA = 1 << 20
 MAX_DESCRIPTOR = 1 << 20
 MAX_FOOTER = 256 << 20
 MAX_STREAMS = 64
+MAX_COLUMNS = 64              # per stream, t included
+MAX_COLUMN_NAME = 64          # characters
 MAX_VALUE_BYTES = 4 << 20
 STREAM_NAME = r"^[a-z][a-z0-9_.]{0,31}$"
+#: Bytes a writer buffers for one stream before it cuts a block, whatever block_rows says.
+BLOCK_BYTES = 8 * MAX_VALUE_BYTES
 
 
 def checksum(data) -> int:
     return xxhash.xxh3_64_intdigest(data)
+
+
+def checksum_matches(data, digest: int) -> bool:
+    """Whether ``data`` has the XXH3-64 ``digest``: the one place every reader check goes through.
+
+    (The fuzz harness, tests/fuzz/, swaps this out in its own process so that mutated inputs
+    reach the parsers behind the checksums; nothing in the library ever does.)
+    """
+    return xxhash.xxh3_64_intdigest(data) == digest
+
+
+def footer_limit(footer_offset: int) -> int:
+    """Largest footer JSON a shard whose footer starts at ``footer_offset`` may declare.
+
+    The footer repeats the blocks' descriptors (each smaller than its block header) plus a few
+    bytes per block, and every block takes at least 64 bytes of the file; so a genuine footer
+    is below twice the bytes before it plus the stream schemas. Checking that bounds what a
+    reader decompresses and parses by the size of the file, not by the tail's say-so.
+    """
+    return min(MAX_FOOTER, 2 * footer_offset + (1 << 20))
 
 
 def pad(offset: int) -> int:
@@ -59,11 +93,11 @@ def loads(data, what: str, **where):
         raise CorruptShardError(f"{what} is not valid JSON ({exc})", **where) from None
 
 
-def pack_header(metadata: dict) -> bytes:
+def pack_header(metadata: dict, version: tuple[int, int] = VERSION) -> bytes:
     meta = dumps(metadata)
     if len(meta) > MAX_METADATA:
-        raise CorruptShardError(f"metadata is {len(meta)} bytes, the limit is {MAX_METADATA}")
-    fixed = HEADER.pack(MAGIC, *VERSION, len(meta), 0)[:16]
+        raise LimitError(f"metadata is {len(meta)} bytes of JSON, the limit is {MAX_METADATA}")
+    fixed = HEADER.pack(MAGIC, *version, len(meta), 0)[:16]
     head = fixed + struct.pack("<Q", checksum(fixed + meta)) + meta
     return head + bytes(pad(len(head)))
 
@@ -83,7 +117,7 @@ def unpack_header(data, shard) -> tuple[tuple[int, int], dict, int]:
     if size > MAX_METADATA or end > len(data):
         raise CorruptShardError(f"metadata length {size} runs past the data", shard=shard, offset=12)
     meta = data[HEADER.size:end]
-    if checksum(bytes(data[:16]) + bytes(meta)) != digest:
+    if not checksum_matches(bytes(data[:16]) + bytes(meta), digest):
         raise CorruptShardError("metadata checksum mismatch", shard=shard, offset=HEADER.size)
     metadata = loads(meta, "metadata", shard=shard, offset=HEADER.size)
     if not isinstance(metadata, dict):
@@ -91,15 +125,64 @@ def unpack_header(data, shard) -> tuple[tuple[int, int], dict, int]:
     return (major, minor), metadata, end + pad(end)
 
 
-def pack_block_header(descriptor: dict) -> bytes:
+def required_features(version: tuple[int, int], header: dict, shard) -> dict:
+    """The ``format`` object of a 1.1+ header (``{}`` for 1.0), its features checked.
+
+    From 1.1 on, a header may list in ``format.required`` the optional features a reader must
+    implement to read the shard at all; a reader refuses a shard that needs one it lacks, so
+    no reader ever misreads a shard it does not understand.
+    """
+    if version[1] < 1:
+        return {}
+    spec = header.get("format", {})
+    required = spec.get("required", []) if isinstance(spec, dict) else None
+    if not isinstance(required, list) or not all(isinstance(f, str) for f in required):
+        raise CorruptShardError("header: malformed format.required", shard=shard, offset=HEADER.size)
+    unknown = sorted(set(required) - FEATURES)
+    if unknown:
+        raise UnsupportedVersionError(f"the shard needs format features {unknown} that this library "
+                                      f"lacks (it knows {sorted(FEATURES)})", shard=shard, offset=HEADER.size)
+    return spec
+
+
+def pack_footer(footer: dict, offset: int, compress, seal=None) -> bytes:
+    """Footer frame and tail of a shard whose footer starts at ``offset``.
+
+    ``compress(bytes) -> bytes`` makes the zstd frame; ``seal(bytes) -> bytes`` encrypts it.
+    """
+    text = dumps(footer)
+    if len(text) > footer_limit(offset):
+        raise LimitError(f"footer of {len(text)} bytes exceeds {footer_limit(offset)}: rotate shards sooner")
+    frame = compress(text)
+    if seal is not None:
+        frame = seal(frame)
+    return frame + TAIL.pack(offset, len(frame), len(text), checksum(frame), END_MAGIC)
+
+
+def block_header_size(desc_len: int) -> int:
+    """Bytes of a block header, padding included, whose descriptor record is ``desc_len`` bytes."""
+    head = BLOCK_HEADER.size + desc_len
+    return head + pad(head)
+
+
+def pack_block_header(descriptor: dict, seal=None) -> bytes:
+    """The block header of ``descriptor``; ``seal(bytes) -> bytes`` encrypts its JSON."""
     desc = dumps(descriptor)
+    if seal is not None:
+        desc = seal(desc)
+    if len(desc) > MAX_DESCRIPTOR:
+        raise LimitError(f"block descriptor of {len(desc)} bytes exceeds {MAX_DESCRIPTOR}",
+                         stream=descriptor.get("stream"))
     fixed = BLOCK_HEADER.pack(BLOCK_MAGIC, len(desc), 0, 0)[:16]
     head = fixed + struct.pack("<Q", checksum(fixed + desc)) + desc
     return head + bytes(pad(len(head)))
 
 
-def unpack_block_header(data, offset: int, shard) -> tuple[dict, int]:
-    """Parse the block header at ``offset``; returns (descriptor, header length without padding)."""
+def unpack_block_header(data, offset: int, shard, unseal=None) -> tuple[dict, int]:
+    """Parse the block header at ``offset``; returns (descriptor, header length without padding).
+
+    ``unseal(bytes) -> bytes`` decrypts the descriptor record of an encrypted shard.
+    """
     if offset + BLOCK_HEADER.size > len(data):
         raise CorruptShardError("truncated block header", shard=shard, offset=offset)
     magic, size, reserved, digest = BLOCK_HEADER.unpack_from(data, offset)
@@ -110,6 +193,11 @@ def unpack_block_header(data, offset: int, shard) -> tuple[dict, int]:
         raise CorruptShardError(f"block descriptor length {size} runs past the data", shard=shard,
                                 offset=offset + 8)
     desc = data[start:start + size]
-    if checksum(bytes(data[offset:offset + 16]) + bytes(desc)) != digest:
+    if not checksum_matches(bytes(data[offset:offset + 16]) + bytes(desc), digest):
         raise CorruptShardError("block descriptor checksum mismatch", shard=shard, offset=start)
-    return loads(desc, "block descriptor", shard=shard, offset=start), BLOCK_HEADER.size + size
+    if unseal is not None:
+        desc = unseal(bytes(desc))
+    descriptor = loads(desc, "block descriptor", shard=shard, offset=start)
+    if not isinstance(descriptor, dict):
+        raise CorruptShardError("block descriptor is not an object", shard=shard, offset=start)
+    return descriptor, BLOCK_HEADER.size + size

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import mmap
-import re
 import os
 from dataclasses import dataclass
 
@@ -14,8 +13,9 @@ from ..errors import CorruptShardError, SchemaError
 from ..streams import KINDS, Stream
 from ..streams.schema import VARIABLE
 from ..tiles.frames import FrameReaderMixin
+from . import crypto
 from . import format as fmt
-from .blocks import ChunkSource, check_descriptor, concat
+from .blocks import ChunkSource, check_descriptor, concat, stream_from_json
 
 
 @dataclass(frozen=True)
@@ -70,34 +70,84 @@ class ShardReader(FrameReaderMixin):
     object such as one from ``fsspec.open`` (only the footer and the needed chunks are read).
     Structure and checksums are verified before anything is decompressed; any fault raises
     :class:`~encoder.errors.CorruptShardError` naming the shard, stream and byte offset.
+
+    Parameters
+    ----------
+    source : str, os.PathLike, bytes-like or binary file object
+    key, key_file : bytes, str or path, optional
+        Key of an encrypted shard (32 bytes or 64 hex digits), or a file holding it. Default:
+        ``$ENCODER_KEY`` or ``$ENCODER_KEY_FILE``. Plain shards ignore it. Without the right
+        key an encrypted shard raises :class:`~encoder.shard.crypto.KeyRequiredError`.
+    recover : bool
+        Read a shard whose footer is missing or damaged (its writer was killed) by scanning
+        its blocks: every block completely written is read, the first incomplete one and
+        everything after it are ignored. :attr:`recovered` then describes what was found.
+        ``encoder repair`` writes such a shard back with a new footer.
     """
 
-    def __init__(self, source):
+    def __init__(self, source, *, key=None, key_file=None, recover: bool = False):
         self._data, self.name, self._closer = _open(source)
+        #: None when the footer was read; else the scan that replaced it (``recover=True``)
+        self.recovered = None
         try:
-            self._load()
+            self._load(key, key_file, recover)
         except BaseException:
             self.close()
             raise
 
-    def _load(self):
+    def _load(self, key, key_file, recover: bool):
+        data, name = self._data, self.name
+        self.version, header, first = fmt.unpack_header(data[:fmt.HEADER.size + fmt.MAX_METADATA], name)
+        spec = fmt.required_features(self.version, header, name)
+        self._cipher = None
+        if "encryption" in spec.get("required", ()):
+            master = crypto.resolve_key(key, key_file)
+            self._cipher = crypto.ShardCipher.from_header(spec.get("encryption"), master, name)
+            header = fmt.loads(self._cipher.metadata(spec["encryption"], name), "metadata", shard=name,
+                               offset=fmt.HEADER.size)
+            if not isinstance(header, dict):
+                raise CorruptShardError("metadata is not an object", shard=name, offset=fmt.HEADER.size)
+        elif self.version[1] >= 1:
+            header = {k: v for k, v in header.items() if k != "format"}
+        self.metadata = header
+        self._first = first
+        try:
+            schemas, blocks, end, self._footer_rows = self._read_footer(first)
+            self._index(schemas, blocks, end)
+        except CorruptShardError as exc:
+            if not recover:
+                raise
+            from .repair import scan_blocks
+            self.recovered = scan_blocks(data, first, name, self._cipher, reason=str(exc))
+            schemas, blocks, end = self.recovered.schemas, self.recovered.blocks, self.recovered.end
+            self._footer_rows = None
+            self._index(schemas, blocks, end)
+        self._chunks = ChunkSource(data, name, self._cipher)
+        self._data_end = min(end, len(data))  # a recovered last block may lack its padding
+
+    def _read_footer(self, first: int):
+        """(schemas, block descriptors, footer offset, rows) from the tail and the footer."""
         data, name = self._data, self.name
         size = len(data)
-        self.version, self.metadata, first = fmt.unpack_header(data[:fmt.HEADER.size + fmt.MAX_METADATA],
-                                                              name)
         if size < first + fmt.TAIL.size:
-            raise CorruptShardError("no footer: the shard was not closed (see `encoder repair`)",
-                                    shard=name, offset=size)
+            raise CorruptShardError("no footer: the shard was not closed (its writer died?): read it with "
+                                    "recover=True, or run `encoder repair`", shard=name, offset=size)
         tail_at = size - fmt.TAIL.size
         offset, length, raw, digest, magic = fmt.TAIL.unpack(bytes(data[tail_at:size]))
         if magic != fmt.END_MAGIC:
-            raise CorruptShardError("no end magic: truncated or unfinished shard", shard=name, offset=tail_at)
-        if offset < first or offset + length != tail_at or raw > fmt.MAX_FOOTER:
+            raise CorruptShardError("no end magic: a truncated or unfinished shard (its writer died?): read it "
+                                    "with recover=True, or run `encoder repair`", shard=name, offset=tail_at)
+        if offset < first or offset + length != tail_at:
             raise CorruptShardError(f"footer at {offset} of {length} bytes does not fit the file",
                                     shard=name, offset=tail_at)
+        if raw > fmt.footer_limit(offset):
+            raise CorruptShardError(f"footer declares {raw} bytes of JSON, more than a shard of this size "
+                                    f"can hold ({fmt.footer_limit(offset)})", shard=name, offset=tail_at)
         frame = bytes(data[offset:offset + length])
-        if fmt.checksum(frame) != digest:
+        if not fmt.checksum_matches(frame, digest):
             raise CorruptShardError("footer checksum mismatch", shard=name, offset=offset)
+        if self._cipher is not None:
+            frame = self._cipher.open(crypto.FOOTER, offset, frame, shard=name, offset=offset)
         try:
             if zstandard.frame_content_size(frame) != raw:
                 raise CorruptShardError("footer frame size disagrees with the tail", shard=name, offset=offset)
@@ -108,25 +158,34 @@ class ShardReader(FrameReaderMixin):
         if not isinstance(footer, dict) or not isinstance(footer.get("streams"), dict) \
                 or not isinstance(footer.get("blocks"), list) or len(footer["streams"]) > fmt.MAX_STREAMS:
             raise CorruptShardError("footer lacks streams or blocks", shard=name, offset=offset)
-        self._schemas: dict[str, Stream] = {}
-        for sname, spec in footer["streams"].items():
-            if not re.match(fmt.STREAM_NAME, sname):
-                raise CorruptShardError(f"footer names a stream {sname[:40]!r}", shard=name, offset=offset)
-            try:
-                self._schemas[sname] = Stream.from_json(sname, spec)
-            except SchemaError as exc:
-                raise CorruptShardError(f"footer: {exc}", shard=name, offset=offset) from None
-        self._blocks: dict[str, list[dict]] = {s: [] for s in self._schemas}
-        for desc in footer["blocks"]:
+        schemas = {sname: stream_from_json(sname, spec, name, offset) for sname, spec in footer["streams"].items()}
+        rows = footer.get("rows")
+        if rows is not None and not (isinstance(rows, dict) and set(rows) <= set(schemas)
+                                     and all(type(n) is int for n in rows.values())):
+            raise CorruptShardError("footer: malformed row counts", shard=name, offset=offset)
+        return schemas, footer["blocks"], offset, rows
+
+    def _index(self, schemas: dict, blocks: list, end: int) -> None:
+        """Check every block descriptor (they lie between the header and ``end``, in file order,
+        without overlapping) and index them by stream."""
+        name = self.name
+        self._schemas: dict[str, Stream] = schemas
+        self._blocks: dict[str, list[dict]] = {s: [] for s in schemas}
+        free, seq = self._first, -1  # where the next block may start; the last block's number
+        for desc in blocks:
             at = desc.get("offset") if isinstance(desc, dict) else None
-            if type(at) is not int or not first <= at < offset:
-                raise CorruptShardError(f"footer lists a block at {at!r}", shard=name, offset=offset)
-            stream = check_descriptor(desc, at, offset, self._schemas, name)
-            if stream.name not in self._schemas:
+            if type(at) is not int or not free <= at < end:
+                raise CorruptShardError(f"the index lists a block at {at!r}: blocks must follow each other, "
+                                        f"in file order, after the header and before byte {end}",
+                                        shard=name, offset=end)
+            stream, free = check_descriptor(desc, at, end, schemas, name)
+            if stream.name not in schemas:
                 raise CorruptShardError(f"block of undeclared stream {stream.name!r}", shard=name, offset=at)
+            if desc["seq"] <= seq:
+                raise CorruptShardError(f"block number {desc['seq']} after {seq}: blocks listed twice or out "
+                                        "of order", shard=name, offset=at)
+            seq = desc["seq"]
             self._blocks[stream.name].append(desc)
-        self._chunks = ChunkSource(data, name)
-        self._data_end = offset
 
     # -- what is inside ---------------------------------------------------------------
     @property
@@ -156,6 +215,11 @@ class ShardReader(FrameReaderMixin):
     @property
     def size(self) -> int:
         return len(self._data)
+
+    @property
+    def encrypted(self) -> bool:
+        """Whether the shard is encrypted (format 1.1, AES-256-GCM)."""
+        return self._cipher is not None
 
     def _stream_blocks(self, stream: str) -> list[dict]:
         if stream not in self._blocks:
@@ -244,17 +308,30 @@ class ShardReader(FrameReaderMixin):
         for stream, blocks in self._blocks.items():
             spec = self._schemas[stream]
             for b in blocks:
-                local, head = fmt.unpack_block_header(self._data, b["offset"], self.name)
-                local.pop("schema", None)
-                if local != {k: v for k, v in b.items() if k != "offset"}:
+                local, head = fmt.unpack_block_header(self._data, b["offset"], self.name, self._unsealer(b["offset"]))
+                if local.pop("schema", spec.to_json()) != spec.to_json():
+                    raise CorruptShardError("block header declares another schema", shard=self.name,
+                                            stream=stream, offset=b["offset"])
+                if local != {k: v for k, v in b.items() if k not in ("offset", "schema")}:
                     raise CorruptShardError("block header disagrees with the footer index", shard=self.name,
                                             stream=stream, offset=b["offset"])
                 covered.append((b["offset"], b["offset"] + head))
                 covered += [(b["offset"] + c[0], b["offset"] + c[0] + c[1]) for _, cs in b["columns"] for c in cs]
                 self._chunks.columns(b["offset"], b, spec, [c.name for c in spec.columns])
             counts[stream] = sum(b["rows"] for b in blocks)
+        if self._footer_rows is not None and any(self._footer_rows.get(s, 0) != n for s, n in counts.items()):
+            raise CorruptShardError(f"footer row counts {self._footer_rows} disagree with its blocks {counts}",
+                                    shard=self.name, offset=self._data_end)
         self._check_padding(sorted(covered))
         return counts
+
+    def _unsealer(self, block_offset: int):
+        """Decrypts the descriptor record of the block at ``block_offset`` (None: plain shard)."""
+        cipher = self._cipher
+        if cipher is None:
+            return None
+        return lambda record: cipher.open(crypto.DESCRIPTOR, block_offset, record, shard=self.name,
+                                          offset=block_offset)
 
     def _check_padding(self, covered: list) -> None:
         """Bytes outside every covered range must be zero padding shorter than the alignment."""

@@ -7,16 +7,30 @@ import re
 import threading
 import time
 
+import numpy as np
 import pyarrow.compute as pc
 import zstandard
 
 from ..errors import EncoderError, LimitError, SchemaError
 from ..streams import STREAMS, Stream, validate
+from ..streams.schema import VARIABLE
 from ..tiles.frames import FrameWriterMixin
+from . import crypto
 from . import format as fmt
 from .blocks import concat, encode_block
 
 _STOP = object()
+
+
+def _fsync_policy(fsync) -> float | None:
+    """``fsync`` argument -> seconds between fsyncs (0: after every block), None: never."""
+    if fsync is None or fsync is False or fsync == "none":
+        return None
+    if fsync is True or fsync == "block":
+        return 0.0
+    if isinstance(fsync, (int, float)) and not isinstance(fsync, bool) and fsync > 0:
+        return float(fsync)
+    raise ValueError(f"fsync must be 'none', 'block', a number of seconds > 0, True or False; not {fsync!r}")
 
 
 class _Buffer:
@@ -31,6 +45,17 @@ class _Buffer:
         self.parts.append(columns)
         self.rows += len(columns["t"])
         self.bytes += sum(c.nbytes for c in columns.values())
+
+    def rows_within(self, limit: int) -> int:
+        """How many leading rows hold at most ``limit`` bytes of column data (at least one)."""
+        cost = np.zeros(self.rows, np.int64)
+        for c in self.stream.columns:
+            if c.kind in VARIABLE:
+                lengths = [np.asarray(pc.binary_length(p[c.name]).fill_null(0), np.int64) for p in self.parts]
+                cost += np.concatenate(lengths) + 8
+            else:
+                cost += self.parts[0][c.name].itemsize
+        return max(1, int(np.searchsorted(np.cumsum(cost), limit, side="right")))
 
     def take(self, rows: int) -> dict:
         """Remove and return the first ``rows`` rows, one array per column."""
@@ -67,6 +92,18 @@ class ShardWriter(FrameWriterMixin):
     max_pending : int
         Blocks that may wait for the background thread; ``write`` blocks beyond that, which
         bounds memory to about ``(max_pending + streams) * block size``.
+    fsync : {'none', 'block'} or float
+        When written blocks are forced to stable storage (``os.fsync``), so that a power cut
+        (not only a crash of the process) keeps them: ``'block'`` (or True) after every
+        block, a number ``N`` at most every N seconds (after the block that crosses it),
+        ``'none'`` (or False, the default) leaves it to the operating system. Every policy but
+        ``'none'`` also syncs on :meth:`flush` and :meth:`close`. docs/hardening.md has the
+        measured cost of each. Either way a killed writer leaves every block it completed
+        recoverable (``encoder repair``).
+    key, key_file : bytes, str or path, optional
+        Encrypt the shard (AES-256-GCM, format 1.1) with this 32-byte key (bytes or 64 hex
+        digits), or the key in this file. Default: ``$ENCODER_KEY`` (hex) or
+        ``$ENCODER_KEY_FILE`` when set; ``key=False`` never encrypts. Needs ``encoder[crypto]``.
 
     Examples
     --------
@@ -80,10 +117,14 @@ class ShardWriter(FrameWriterMixin):
 
     def __init__(self, path, *, metadata: dict | None = None, block_rows: int = 65536,
                  flush_seconds: float | None = 30.0, level: int = 1, background: bool = True,
-                 max_pending: int = 4, fsync: bool = False):
+                 max_pending: int = 4, fsync="none", key=None, key_file=None):
         if not 1 <= block_rows <= fmt.MAX_BLOCK_ROWS:
             raise LimitError(f"block_rows must be in [1, {fmt.MAX_BLOCK_ROWS}], not {block_rows}")
         self.block_rows, self.flush_seconds, self.fsync = block_rows, flush_seconds, fsync
+        self._fsync_every = _fsync_policy(fsync)
+        self._synced_at = time.monotonic()
+        master = crypto.resolve_key(key, key_file)
+        self._cipher = crypto.ShardCipher.new(master) if master is not None else None
         self.name = os.fspath(path) if isinstance(path, (str, os.PathLike)) else getattr(path, "name", "<stream>")
         self._own = isinstance(path, (str, os.PathLike))
         self._file = open(path, "wb") if self._own else path
@@ -99,7 +140,13 @@ class ShardWriter(FrameWriterMixin):
         self._pos = 0
         self._error: BaseException | None = None
         self._closed = False
-        self._emit([fmt.pack_header(self.metadata)])
+        if self._cipher is None:
+            self._emit([fmt.pack_header(self.metadata)])
+        else:  # the metadata is sealed inside the header; only the format's own fields are clear
+            envelope = {"format": self._cipher.header(fmt.dumps(self.metadata))}
+            self._emit([fmt.pack_header(envelope, fmt.ENCRYPTED_VERSION)])
+        if self._own and self._fsync_every is not None:
+            self._sync(directory=True)  # the file's name must survive a power cut too
         self._queue: queue.Queue | None = None
         if background:
             self._queue = queue.Queue(maxsize=max_pending)
@@ -125,11 +172,15 @@ class ShardWriter(FrameWriterMixin):
         ``level`` and ``block_rows`` override the writer's zstd level and rows per block for
         this stream (the screen-tile pages, say, compress better at a higher level).
         """
-        if not re.match(fmt.STREAM_NAME, stream.name):
+        if not re.fullmatch(fmt.STREAM_NAME, stream.name):
             raise SchemaError(f"stream name must match {fmt.STREAM_NAME}", stream=stream.name)
         known = self._streams.get(stream.name) or STREAMS.get(stream.name)
         if known is not None and known != stream:
             raise SchemaError("a different schema is already declared", stream=stream.name)
+        if len(stream.columns) > fmt.MAX_COLUMNS or any(len(c.name) > fmt.MAX_COLUMN_NAME for c in stream.columns):
+            raise LimitError(f"at most {fmt.MAX_COLUMNS} columns with names of at most {fmt.MAX_COLUMN_NAME} "
+                             "characters", stream=stream.name)
+        self._check_stream_count(stream.name)
         if block_rows is not None and not 1 <= block_rows <= fmt.MAX_BLOCK_ROWS:
             raise LimitError(f"block_rows must be in [1, {fmt.MAX_BLOCK_ROWS}]", stream=stream.name)
         self._streams[stream.name] = stream
@@ -153,8 +204,7 @@ class ShardWriter(FrameWriterMixin):
                     raise LimitError(f"a value of {longest} bytes exceeds the limit of "
                                      f"{fmt.MAX_VALUE_BYTES}", stream=stream, column=col.name)
         if stream not in self._buffers:
-            if len(self._buffers) >= fmt.MAX_STREAMS:
-                raise LimitError(f"more than {fmt.MAX_STREAMS} streams", stream=stream)
+            self._check_stream_count(stream)
             self._streams[stream] = spec
             self._buffers[stream] = _Buffer(spec)
             self._rows[stream] = 0
@@ -162,13 +212,28 @@ class ShardWriter(FrameWriterMixin):
         buf.add(columns)
         self._rows[stream] += len(columns["t"])
         block_rows = self._stream_rows.get(stream, self.block_rows)
-        while buf.rows >= block_rows or buf.bytes >= 8 * fmt.MAX_VALUE_BYTES:
-            self._submit(spec, buf.take(min(buf.rows, block_rows)))
+        while buf.rows >= block_rows or buf.bytes >= fmt.BLOCK_BYTES:
+            rows = min(buf.rows, block_rows)
+            if buf.bytes >= fmt.BLOCK_BYTES:  # big values: cut by bytes (bounds a block's memory)
+                rows = min(rows, buf.rows_within(fmt.BLOCK_BYTES))
+            self._submit(spec, buf.take(rows))
         self._flush_due()
 
     def flush(self) -> None:
-        """Turn every buffered row into a complete block on disk; returns when written."""
+        """Turn every buffered row into a complete block in the file; returns when written.
+
+        When it returns, every row (and frame) written so far is in complete blocks handed to
+        the operating system (and on stable storage unless ``fsync='none'``): a crash of the
+        process from then on loses none of them (``encoder repair`` rebuilds the index).
+        """
         self._check_open()
+        flush_frames = getattr(self, "flush_frames", None)  # the frame pipeline hands its rows over first
+        if flush_frames is not None:
+            flush_frames()
+        self._flush_blocks()
+
+    def _flush_blocks(self) -> None:
+        """Buffered rows -> blocks, wait for the background thread, flush (and sync) the file."""
         for name, buf in self._buffers.items():
             if buf.rows:
                 self._submit(self._streams[name], buf.take(buf.rows))
@@ -176,8 +241,8 @@ class ShardWriter(FrameWriterMixin):
             self._queue.join()
         self._raise_pending()
         self._file.flush()
-        if self.fsync and self._own:
-            os.fsync(self._file.fileno())
+        if self._fsync_every is not None:
+            self._sync()
 
     def close(self) -> None:
         """Flush, write the footer and the tail, and close the file (idempotent)."""
@@ -185,14 +250,15 @@ class ShardWriter(FrameWriterMixin):
             return
         try:
             self._finish_frames()
-            self.flush()
+            self._check_open()
+            self._flush_blocks()
             if self._queue is not None:
                 self._queue.put(_STOP)
                 self._thread.join()
             self._write_footer()
             self._file.flush()
-            if self._own and self.fsync:
-                os.fsync(self._file.fileno())
+            if self._fsync_every is not None:
+                self._sync()
         finally:
             self._closed = True
             if self._queue is not None and self._thread.is_alive():
@@ -217,11 +283,39 @@ class ShardWriter(FrameWriterMixin):
         """Rows accepted so far, per stream."""
         return dict(self._rows)
 
+    @property
+    def blocks_written(self) -> int:
+        """Blocks written to the file so far (complete, each recoverable after a crash)."""
+        return len(self._blocks)
+
+    @property
+    def encrypted(self) -> bool:
+        return self._cipher is not None
+
     # -- internals ------------------------------------------------------------------
     def _check_open(self):
         if self._closed:
             raise EncoderError("writer is closed", shard=self.name)
         self._raise_pending()
+
+    def _check_stream_count(self, name: str):
+        if name not in self._streams and len(self._streams) >= fmt.MAX_STREAMS:
+            raise LimitError(f"more than {fmt.MAX_STREAMS} streams in one shard", stream=name)
+
+    def _sync(self, directory: bool = False):
+        """fsync the file (and, once, its directory); a file object without a descriptor is skipped."""
+        try:
+            fd = self._file.fileno()
+        except (AttributeError, OSError, ValueError):
+            return
+        os.fsync(fd)
+        self._synced_at = time.monotonic()
+        if directory:
+            folder = os.open(os.path.dirname(os.path.abspath(self.name)), os.O_RDONLY)
+            try:
+                os.fsync(folder)
+            finally:
+                os.close(folder)
 
     def _raise_pending(self):
         if self._error is not None:
@@ -263,10 +357,14 @@ class ShardWriter(FrameWriterMixin):
 
     def _write_block(self, stream: Stream, columns: dict):
         cctx = self._compressor(self._levels.get(stream.name, self.level))
-        parts, descriptor = encode_block(stream, columns, len(self._blocks), cctx)
+        parts, descriptor = encode_block(stream, columns, len(self._blocks), cctx, self._cipher, self._pos)
         descriptor["offset"] = self._pos
         self._emit(parts)
         self._blocks.append(descriptor)
+        every = self._fsync_every
+        if every is not None and time.monotonic() - self._synced_at >= every:
+            self._file.flush()
+            self._sync()
 
     def _emit(self, parts):
         for part in parts:
@@ -274,17 +372,17 @@ class ShardWriter(FrameWriterMixin):
             self._pos += len(part)
 
     def _write_footer(self):
-        footer = fmt.dumps({
+        footer = {
             "streams": {name: s.to_json() for name, s in self._streams.items()},
             "rows": self._rows,
             "blocks": [{k: v for k, v in b.items() if k != "schema"} for b in self._blocks],
-        })
-        if len(footer) > fmt.MAX_FOOTER:
-            raise LimitError(f"footer of {len(footer)} bytes exceeds {fmt.MAX_FOOTER}: rotate shards sooner",
-                             shard=self.name)
-        frame = self._compressor(self.level).compress(footer)
-        tail = fmt.TAIL.pack(self._pos, len(frame), len(footer), fmt.checksum(frame), fmt.END_MAGIC)
-        self._emit([frame, tail])
+        }
+        offset, cipher = self._pos, self._cipher
+        seal = None if cipher is None else (lambda frame: cipher.seal(crypto.FOOTER, offset, frame))
+        try:
+            self._emit([fmt.pack_footer(footer, offset, self._compressor(self.level).compress, seal)])
+        except LimitError as exc:
+            raise exc.located(shard=self.name) from None
 
 
 def _version() -> str:

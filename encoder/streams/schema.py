@@ -105,7 +105,8 @@ STREAMS: dict[str, Stream] = {s.name: s for s in (
             "x:int32", "y:int32", "width:int32", "height:int32"),
     _stream("command", "kind:string", "text:string?"),
     _stream("marker", "kind:string", "text:string?", "value:int64"),
-    _stream("frame", "screen:uint8", "width:int32", "height:int32", "grid:binary"),
+    _stream("frame", "screen:uint8", "width:int32", "height:int32", "format:uint8", "tile:uint16",
+            "grid:binary"),
 )}
 
 

@@ -1,0 +1,231 @@
+"""What the hardening costs: encryption (AES-256-GCM) and the fsync policies of ShardWriter.
+
+* **Encryption**: encode and decode throughput of the same session plain and encrypted, on the
+  real recordings when present (``balabit-mouse``, ``aalto-keys``) and on a seeded synthetic
+  session always; the overhead is encrypted time / plain time - 1, both measured in this run
+  (target: < 10 % of encode throughput).
+* **fsync**: a recorder-like write (pointer and key rows in bursts, a block per stream per
+  burst, ``flush()`` after every burst as ``flush_seconds`` would) to a file in ``$TMPDIR`` with
+  each policy: ``none``, ``block``, every 1 s; reported per block. fsync costs depend on the
+  disk and file system: the table names the file system it ran on.
+
+Run::
+
+    python -m pytest bench/bench_hardening.py --benchmark-only
+    python -m bench.bench_hardening      # the markdown tables of docs/hardening.md
+"""
+from __future__ import annotations
+
+import io
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+import numpy as np
+import pytest
+
+import encoder
+
+KEY = bytes(range(32))
+POLICIES = {"none": "none", "block": "block", "every 1 s": 1.0}
+
+
+def synthetic_session(n: int = 400_000, seed: int = 0) -> dict:
+    """Pointer-heavy session with keys, seeded (the shape of the real recordings)."""
+    rng = np.random.default_rng(seed)
+    t = np.cumsum(rng.integers(1, 17, n)) * 1000
+    k = n // 20
+    return {"pointer": {"t": t, "x": np.cumsum(rng.integers(-9, 10, n)).astype(np.int32),
+                        "y": np.cumsum(rng.integers(-9, 10, n)).astype(np.int32)},
+            "key": {"t": np.sort(rng.choice(t, k)), "code": rng.integers(0, 200, k).astype(np.uint32),
+                    "pressed": np.arange(k) % 2 == 0, "modifiers": rng.integers(0, 4, k).astype(np.uint16),
+                    "text": [chr(97 + i % 26) if i % 2 == 0 else None for i in range(k)]}}
+
+
+def encode(streams: dict, key) -> bytes:
+    out = io.BytesIO()
+    with encoder.ShardWriter(out, key=key, background=False, flush_seconds=None) as w:
+        for name, table in streams.items():
+            w.write(name, table)
+    return out.getvalue()
+
+
+def decode(data: bytes, key) -> dict:
+    with encoder.ShardReader(data, key=key) as r:
+        return {name: r.read(name) for name in r.streams}
+
+
+def _median_time(fn, repeat: int, clock=time.thread_time) -> float:
+    """Median time of ``fn``; by default the CPU time of this thread (encode and decode run on
+    it: ``background=False``), which other processes on a shared machine disturb far less than
+    wall time."""
+    times = []
+    for _ in range(repeat):
+        start = clock()
+        fn()
+        times.append(clock() - start)
+    return statistics.median(times)
+
+
+def sealing_share(streams: dict, repeat: int = 5) -> float:
+    """CPU seconds spent in AES-GCM sealing per encode, measured inside the encode itself."""
+    from encoder.shard import crypto
+    spent = [0.0]
+    original = crypto.ShardCipher.seal
+
+    def timed(self, *args, **kwargs):
+        start = time.thread_time()
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            spent[0] += time.thread_time() - start
+
+    crypto.ShardCipher.seal = timed
+    try:
+        for _ in range(repeat):
+            encode(streams, KEY)
+    finally:
+        crypto.ShardCipher.seal = original
+    return spent[0] / repeat
+
+
+def encryption_overhead(streams: dict, repeat: int = 15) -> dict:
+    """Plain and encrypted encode/decode times, interleaved so that load drifts hit both alike.
+
+    Times are CPU times of the encoding thread; figures use the fastest of ``repeat`` rounds,
+    the medians are kept beside them, and the AES-GCM sealing is also timed on its own inside
+    the encode (``sealing % of plain encode``: the overhead with the noise of two separate
+    timings removed).
+    """
+    events = sum(len(c["t"]) if isinstance(c, dict) else c.num_rows for c in streams.values())
+    plain, sealed = encode(streams, False), encode(streams, KEY)
+    assert decode(sealed, KEY).keys() == decode(plain, False).keys()
+    t = {"encode plain": [], "encode encrypted": [], "decode plain": [], "decode encrypted": []}
+    for _ in range(repeat):
+        t["encode plain"].append(_median_time(lambda: encode(streams, False), 1))
+        t["encode encrypted"].append(_median_time(lambda: encode(streams, KEY), 1))
+        t["decode plain"].append(_median_time(lambda: decode(plain, False), 1))
+        t["decode encrypted"].append(_median_time(lambda: decode(sealed, KEY), 1))
+    best = {k: min(v) for k, v in t.items()}
+    med = {k: statistics.median(v) for k, v in t.items()}
+    sealing = sealing_share(streams)
+    return {"events": events, "bytes plain": len(plain), "bytes encrypted": len(sealed),
+            "sealing % of plain encode": 100 * sealing / med["encode plain"],
+            **{f"{k} M ev/s": events / v / 1e6 for k, v in best.items()},
+            "encode overhead %": 100 * (best["encode encrypted"] / best["encode plain"] - 1),
+            "decode overhead %": 100 * (best["decode encrypted"] / best["decode plain"] - 1),
+            "encode overhead % (medians)": 100 * (med["encode encrypted"] / med["encode plain"] - 1),
+            "decode overhead % (medians)": 100 * (med["decode encrypted"] / med["decode plain"] - 1)}
+
+
+def fsync_cost(policy, bursts: int = 200, rows: int = 2000, folder: str | None = None) -> dict:
+    """Seconds per block and per burst writing ``bursts`` flushed bursts with one policy."""
+    rng = np.random.default_rng(1)
+    with tempfile.TemporaryDirectory(dir=folder) as tmp:
+        path = os.path.join(tmp, "s.enc")
+        start = time.perf_counter()
+        with encoder.ShardWriter(path, fsync=policy, flush_seconds=None) as w:
+            t0 = 0
+            for _ in range(bursts):
+                t = t0 + np.cumsum(rng.integers(1, 17, rows)) * 1000
+                t0 = int(t[-1])
+                w.write("pointer", {"t": t, "x": rng.integers(0, 1920, rows), "y": rng.integers(0, 1080, rows)})
+                w.write("key", {"t": t[:20], "code": rng.integers(0, 99, 20), "pressed": np.arange(20) % 2 == 0,
+                                "modifiers": np.zeros(20, np.uint16)})
+                w.flush()
+            blocks = w.blocks_written
+        elapsed = time.perf_counter() - start
+    return {"blocks": blocks, "s": elapsed, "us per block": 1e6 * elapsed / blocks,
+            "ms per flush": 1e3 * elapsed / bursts}
+
+
+def filesystem(folder: str | None = None) -> str:
+    folder = os.path.realpath(folder or tempfile.gettempdir())
+    best, kind = "", "?"
+    try:
+        with open("/proc/mounts") as f:
+            for line in f:
+                _, mount, fs = line.split()[:3]
+                if folder.startswith(mount) and len(mount) > len(best):
+                    best, kind = mount, fs
+    except OSError:
+        pass
+    return f"{kind} ({best or folder})"
+
+
+# -- pytest-benchmark --------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def session():
+    return synthetic_session()
+
+
+@pytest.mark.parametrize("key", [False, KEY], ids=["plain", "encrypted"])
+def test_encode(benchmark, session, key):
+    events = sum(len(c["t"]) for c in session.values())
+    data = benchmark.pedantic(encode, args=(session, key), rounds=5, iterations=1)
+    benchmark.extra_info.update(M_events_per_s=events / benchmark.stats["median"] / 1e6,
+                                bytes_per_event=len(data) / events)
+
+
+@pytest.mark.parametrize("key", [False, KEY], ids=["plain", "encrypted"])
+def test_decode(benchmark, session, key):
+    events = sum(len(c["t"]) for c in session.values())
+    data = encode(session, key)
+    benchmark.pedantic(decode, args=(data, key), rounds=5, iterations=1)
+    benchmark.extra_info.update(M_events_per_s=events / benchmark.stats["median"] / 1e6)
+
+
+def test_encryption_overhead_is_small(session):
+    figures = encryption_overhead(session, repeat=5)
+    print(figures)
+    assert figures["encode overhead %"] < 10  # the target, measured against plain in this run
+
+
+@pytest.mark.parametrize("policy", list(POLICIES), ids=list(POLICIES))
+def test_fsync(benchmark, policy):
+    result = benchmark.pedantic(fsync_cost, args=(POLICIES[policy], 50), rounds=3, iterations=1)
+    benchmark.extra_info.update(us_per_block=result["us per block"], filesystem=filesystem())
+
+
+def main(argv: list[str]) -> None:
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from bench.conftest import pin_threads
+    pin_threads()
+    sessions = {"synthetic (400k pointer + 20k key)": synthetic_session()}
+    try:
+        from encoder import datasets
+        from encoder.streams import STREAMS
+        root = datasets.shared_data_dir()
+        if root is not None:
+            import pyarrow as pa  # noqa: F401
+            for name, loader in (("balabit-mouse", datasets.load_balabit), ("aalto-keys", datasets.load_aalto)):
+                try:
+                    sessions[name] = loader(root)
+                except Exception as exc:  # noqa: BLE001 - a recording missing: say so, go on
+                    print(f"({name}: {exc})", file=sys.stderr)
+        del STREAMS
+    except ImportError:
+        pass
+    print("| session | events | encode plain / encrypted (M ev/s, CPU) | overhead (best; medians) | sealing alone "
+          "| decode plain / encrypted (M ev/s, CPU) | overhead (best; medians) | bytes plain / encrypted |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for name, streams in sessions.items():
+        f = encryption_overhead(streams)
+        print(f"| {name} | {f['events']:,} | {f['encode plain M ev/s']:.2f} / {f['encode encrypted M ev/s']:.2f} | "
+              f"{f['encode overhead %']:+.1f} %; {f['encode overhead % (medians)']:+.1f} % | "
+              f"{f['sealing % of plain encode']:.1f} % | {f['decode plain M ev/s']:.2f} / {f['decode encrypted M ev/s']:.2f} | "
+              f"{f['decode overhead %']:+.1f} %; {f['decode overhead % (medians)']:+.1f} % | "
+              f"{f['bytes plain']:,} / {f['bytes encrypted']:,} |")
+    print(f"\nfsync policies, {filesystem()}: 200 bursts of 2,000 pointer + 20 key rows, flush() after each")
+    print("| policy | blocks | total s | us per block | ms per flush |")
+    print("| --- | --- | --- | --- | --- |")
+    for label, policy in POLICIES.items():
+        runs = [fsync_cost(policy) for _ in range(3)]
+        r = sorted(runs, key=lambda x: x["s"])[1]
+        print(f"| {label} | {r['blocks']} | {r['s']:.3f} | {r['us per block']:.0f} | {r['ms per flush']:.2f} |")
+
+
+if __name__ == "__main__":
+    main(sys.argv)

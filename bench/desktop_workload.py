@@ -1,0 +1,393 @@
+"""A real desktop at 1920x1080 for the frame benchmarks: Xvfb, openbox, xterm, Chromium.
+
+Real applications render real pixels (anti-aliased text, a browser's smooth scrolling,
+window decorations); xdotool drives them like a person would (typing at 5-15 keys/s,
+running commands whose output scrolls, scrolling documentation with the wheel, switching
+windows); mss grabs the screen at a fixed rate.
+
+Scenarios:
+
+* ``terminal``: one xterm; commands typed and run (listings, source files, ``less``
+  paging, ``clear``).
+* ``browser``: Chromium on the local Python documentation beside an xterm; scrolling,
+  following pages, typing in the terminal, switching between the two windows.
+
+Outputs (any combination):
+
+* ``--out PATH``: a shard written live with :meth:`encoder.ShardWriter.add_frame`, plus the
+  driver's ``key``, ``command`` and ``focus`` rows (what it typed, ran and switched to);
+* ``--cache DIR``: the raw frames, zstd-1 compressed in chunks (``frames-00000.npy.zst``,
+  ``times.npy``), for benchmarks to replay the same frames to every codec.
+
+Needs (Debian): ``apt-get install xvfb xdotool xterm openbox chromium fonts-dejavu-core
+python3-doc`` and ``pip install mss``. Examples::
+
+    python bench/desktop_workload.py --scenario terminal --seconds 60 --cache /tmp/encoder-frames/terminal
+    python bench/desktop_workload.py --scenario browser --seconds 20 --out sample.enc
+"""
+from __future__ import annotations
+
+import argparse
+import glob
+import io
+import json
+import os
+import queue
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+WIDTH, HEIGHT = 1920, 1080
+DOCS = "/usr/share/doc/python3-dev/html"  # Debian's python3-doc (local, no network needed)
+CHUNK_FRAMES = 20
+
+TERMINAL_COMMANDS = [
+    "ls -la /usr/lib/python3.11 | head -40",
+    "cat /etc/os-release",
+    "python3 -c 'import this'",
+    "wc -l /usr/lib/python3.11/json/*.py",
+    "grep -n 'def ' /usr/lib/python3.11/json/decoder.py",
+    "seq 1 60 | paste - - - - - - | column -t",
+    "ps aux --sort=-%cpu | head -15",
+    "df -h; free -m",
+    "find /usr/share/doc -maxdepth 1 -name 'lib*' | head -30",
+    "python3 -c 'for i in range(25): print(i, i**2, 2**i)'",
+    "head -50 /usr/lib/python3.11/textwrap.py",
+    "clear",
+    "date; uptime",
+    "ls /usr/bin | column -c 160 | head -30",
+    "cat /usr/lib/python3.11/this.py | tail -20",
+]
+LESS_FILES = ["/usr/lib/python3.11/argparse.py", "/usr/lib/python3.11/dataclasses.py"]
+DOC_PAGES = ["library/functions.html", "library/stdtypes.html", "tutorial/controlflow.html",
+             "library/itertools.html", "library/collections.html", "reference/datamodel.html",
+             "library/re.html", "library/pathlib.html"]
+
+
+def need(*tools: str) -> None:
+    missing = [t for t in tools if shutil.which(t) is None]
+    if missing:
+        raise SystemExit(f"missing {missing}: apt-get install xvfb xdotool xterm openbox chromium")
+
+
+class Desktop:
+    """Xvfb + openbox on a free display; ``env`` points X clients at it."""
+
+    def __init__(self, width: int = WIDTH, height: int = HEIGHT):
+        need("Xvfb", "xdotool", "xterm")
+        self.width, self.height = width, height
+        self.procs: list[subprocess.Popen] = []
+        self.home = tempfile.mkdtemp(prefix="encoder-desktop-")
+
+    def __enter__(self):
+        for n in range(90, 140):
+            if not os.path.exists(f"/tmp/.X11-unix/X{n}") and not os.path.exists(f"/tmp/.X{n}-lock"):
+                self.display = f":{n}"
+                break
+        else:
+            raise SystemExit("no free X display in :90-:139")
+        self.env = dict(os.environ, DISPLAY=self.display, HOME=self.home)
+        self.env.pop("WAYLAND_DISPLAY", None)
+        self.spawn(["Xvfb", self.display, "-screen", "0", f"{self.width}x{self.height}x24", "-nolisten", "tcp"])
+        for _ in range(100):
+            if os.path.exists(f"/tmp/.X11-unix/X{self.display[1:]}"):
+                break
+            time.sleep(0.05)
+        if shutil.which("openbox"):
+            self.spawn(["openbox"])
+            time.sleep(0.5)
+        self.run("xsetroot", "-solid", "#2e3440") if shutil.which("xsetroot") else None
+        return self
+
+    def __exit__(self, *exc):
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                p.terminate()
+        for p in reversed(self.procs):
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+    def spawn(self, args: list[str], **kw) -> subprocess.Popen:
+        p = subprocess.Popen(args, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
+        self.procs.append(p)
+        return p
+
+    def run(self, *args: str) -> str:
+        return subprocess.run(args, env=self.env, capture_output=True, text=True, timeout=30).stdout.strip()
+
+    def wait_window(self, *search: str, timeout: float = 30) -> str:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            out = self.run("xdotool", "search", "--onlyvisible", *search)
+            if out:
+                return out.split()[-1]
+            time.sleep(0.2)
+        raise SystemExit(f"window {search} did not appear")
+
+    def xterm(self, geometry: str, title: str) -> str:
+        self.spawn(["xterm", "-fa", "DejaVu Sans Mono", "-fs", "11", "-geometry", geometry, "-title", title,
+                    "-bg", "#1e1e1e", "-fg", "#d4d4d4", "-e", "bash", "--norc", "-i"])
+        return self.wait_window("--name", title)
+
+    def chromium(self, url: str, x: int, y: int, w: int, h: int) -> str:
+        browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+        if browser is None:
+            raise SystemExit("missing chromium: apt-get install chromium")
+        self.spawn([browser, "--no-sandbox", "--no-first-run", "--no-default-browser-check", "--disable-gpu",
+                    "--disable-extensions", "--disable-dev-shm-usage", "--password-store=basic", "--test-type",
+                    f"--user-data-dir={self.home}/chromium", f"--window-position={x},{y}",
+                    f"--window-size={w},{h}", url])
+        return self.wait_window("--class", "chromium", timeout=60)
+
+
+class Driver(threading.Thread):
+    """Acts on the desktop like a person, and reports what it did as event rows."""
+
+    def __init__(self, desk: Desktop, scenario: str, seed: int, events: queue.Queue):
+        super().__init__(name="workload-driver", daemon=True)
+        self.desk, self.scenario, self.events = desk, scenario, events
+        self.rng = random.Random(seed)
+        self.stop = threading.Event()
+        self.windows: dict[str, str] = {}
+
+    def now(self) -> int:
+        return time.monotonic_ns() // 1000
+
+    def xdo(self, *args: str) -> None:
+        if not self.stop.is_set():
+            self.desk.run("xdotool", *args)
+
+    def pause(self, lo: float, hi: float) -> None:
+        self.stop.wait(self.rng.uniform(lo, hi))
+
+    def type(self, text: str) -> None:
+        for ch in text:  # one key at a time so the typing rate is a person's (5-15 keys/s)
+            if self.stop.is_set():
+                return
+            self.xdo("type", "--delay", "0", ch)
+            t = self.now()
+            self.events.put(("key", {"t": [t, t + 40_000], "code": [ord(ch), ord(ch)], "pressed": [True, False],
+                                     "modifiers": [0, 0], "text": [ch, None]}))
+            self.stop.wait(self.rng.uniform(0.06, 0.2))
+
+    def command(self, text: str) -> None:
+        self.type(text)
+        self.xdo("key", "Return")
+        self.events.put(("command", {"t": [self.now()], "kind": ["shell"], "text": [text]}))
+
+    def focus(self, name: str) -> None:
+        self.xdo("windowactivate", "--sync", self.windows[name])
+        self.events.put(("focus", {"t": [self.now()], "app": [name], "title": [name], "window": [int(self.windows[name])],
+                                   "x": [0], "y": [0], "width": [WIDTH], "height": [HEIGHT]}))
+
+    def terminal_step(self) -> None:
+        if self.rng.random() < 0.15:
+            path = self.rng.choice(LESS_FILES)
+            self.command(f"less {path}")
+            self.pause(1, 2)
+            for _ in range(self.rng.randint(3, 8)):
+                self.xdo("key", self.rng.choice(["space", "Down", "Down", "Down", "b"]))
+                self.pause(0.3, 1.2)
+            self.xdo("key", "q")
+        else:
+            self.command(self.rng.choice(TERMINAL_COMMANDS))
+        self.pause(1, 3)
+
+    def browser_step(self) -> None:
+        r = self.rng.random()
+        if r < 0.5:  # read and scroll
+            self.focus("browser")
+            for _ in range(self.rng.randint(3, 10)):
+                self.xdo("click", "--repeat", str(self.rng.randint(1, 4)), "--delay", "80",
+                         self.rng.choice(["5", "5", "5", "4"]))
+                self.pause(0.4, 2.0)
+        elif r < 0.65:  # another page
+            self.focus("browser")
+            self.xdo("key", "ctrl+l")
+            self.pause(0.3, 0.6)
+            self.type(f"file://{DOCS}/{self.rng.choice(DOC_PAGES)}")
+            self.xdo("key", "Return")
+            self.pause(1.5, 3)
+        else:  # back to the terminal for a command
+            self.focus("terminal")
+            self.pause(0.3, 1)
+            self.command(self.rng.choice(TERMINAL_COMMANDS))
+            self.pause(1, 2.5)
+
+    def run(self) -> None:
+        try:
+            while not self.stop.is_set():
+                (self.terminal_step if self.scenario == "terminal" else self.browser_step)()
+        except Exception as exc:  # noqa: BLE001 - report, the capture goes on
+            print(f"driver: {exc}", file=sys.stderr)
+
+
+def setup(desk: Desktop, scenario: str) -> dict[str, str]:
+    windows = {}
+    if scenario == "terminal":
+        windows["terminal"] = desk.xterm("205x53+0+0", "terminal")  # about maximized
+    else:
+        page = f"file://{DOCS}/library/functions.html" if os.path.isdir(DOCS) else "about:blank"
+        windows["browser"] = desk.chromium(page, 0, 0, 1280, 1050)
+        windows["terminal"] = desk.xterm("110x40+1000+300", "terminal")
+    time.sleep(3)  # first paint, fonts
+    return windows
+
+
+class FrameCache:
+    """Frames as zstd-1 compressed .npy chunks (written by a thread so capture stays on time)."""
+
+    def __init__(self, folder: str):
+        import zstandard
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for old in glob.glob(str(self.folder / "frames-*.npy.zst")):
+            os.remove(old)
+        self.cctx = zstandard.ZstdCompressor(level=1, threads=1)
+        self.chunk: list[np.ndarray] = []
+        self.times: list[int] = []
+        self.count = 0
+        self.jobs: queue.Queue = queue.Queue(maxsize=4)
+        self.thread = threading.Thread(target=self._drain, daemon=True)
+        self.thread.start()
+
+    def add(self, t_us: int, frame: np.ndarray) -> None:
+        self.chunk.append(frame)
+        self.times.append(t_us)
+        if len(self.chunk) == CHUNK_FRAMES:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.chunk:
+            self.jobs.put((self.count, np.stack(self.chunk)))
+            self.count += 1
+            self.chunk = []
+
+    def _drain(self) -> None:
+        while (job := self.jobs.get()) is not None:
+            index, frames = job
+            buf = io.BytesIO()
+            np.save(buf, frames)
+            (self.folder / f"frames-{index:05d}.npy.zst").write_bytes(self.cctx.compress(buf.getvalue()))
+
+    def close(self, meta: dict) -> None:
+        self._flush()
+        self.jobs.put(None)
+        self.thread.join()
+        np.save(self.folder / "times.npy", np.array(self.times, np.int64))
+        (self.folder / "meta.json").write_text(json.dumps(meta, indent=1))
+
+
+def load_cache(folder: str, limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(times int64[n], frames uint8[n, H, W, 4])`` from a ``--cache`` folder."""
+    import zstandard
+    folder = Path(folder)
+    times = np.load(folder / "times.npy")
+    n = len(times) if limit is None else min(limit, len(times))
+    dctx = zstandard.ZstdDecompressor()
+    out = None
+    at = 0
+    for path in sorted(folder.glob("frames-*.npy.zst")):
+        if at >= n:
+            break
+        chunk = np.load(io.BytesIO(dctx.decompress(path.read_bytes())))
+        if out is None:
+            out = np.empty((n, *chunk.shape[1:]), np.uint8)
+        take = min(len(chunk), n - at)
+        out[at:at + take] = chunk[:take]
+        at += take
+    if out is None or at < n:
+        raise SystemExit(f"{folder}: {at} frames cached, {n} expected")
+    return times[:n], out
+
+
+def capture(args) -> dict:
+    import mss
+
+    import encoder
+
+    events: queue.Queue = queue.Queue()
+    with Desktop() as desk:
+        windows = setup(desk, args.scenario)
+        driver = Driver(desk, args.scenario, args.seed, events)
+        driver.windows = windows
+        writer = cache = None
+        if args.out:
+            writer = encoder.ShardWriter(args.out, metadata={
+                "recorder": {"name": "bench/desktop_workload.py", "scenario": args.scenario, "fps": args.fps},
+                "screens": [{"screen": 0, "width": WIDTH, "height": HEIGHT, "format": "bgra"}]})
+            writer.configure_frames(pixel_format="bgra")
+        if args.cache:
+            cache = FrameCache(args.cache)
+        os.environ["DISPLAY"] = desk.display
+        period = 1.0 / args.fps
+        grabbed = late = 0
+        grab_s = encode_s = 0.0
+        with getattr(mss, "MSS", None or mss.mss)(display=desk.display) as sct:
+            monitor = sct.monitors[1]
+            driver.start()
+            start = time.monotonic()
+            due = start
+            while due - start < args.seconds:
+                now = time.monotonic()
+                if now < due:
+                    time.sleep(due - now)
+                elif now - due > period:  # fell behind: skip the missed slots, keep the rate
+                    late += int((now - due) // period)
+                    due += period * int((now - due) // period)
+                t_us = time.monotonic_ns() // 1000
+                g0 = time.perf_counter()
+                shot = sct.grab(monitor)
+                frame = np.frombuffer(shot.raw, np.uint8).reshape(shot.height, shot.width, 4)
+                g1 = time.perf_counter()
+                grab_s += g1 - g0
+                if writer is not None:
+                    while not events.empty():
+                        stream, rows = events.get()
+                        writer.write(stream, rows)
+                    writer.add_frame(t_us, frame)
+                    encode_s += time.perf_counter() - g1
+                if cache is not None:
+                    cache.add(t_us, frame)
+                grabbed += 1
+                due += period
+            driver.stop.set()
+            driver.join(10)
+        meta = {"scenario": args.scenario, "fps": args.fps, "seconds": args.seconds, "frames": grabbed,
+                "late_slots": late, "grab_ms_per_frame": 1000 * grab_s / max(1, grabbed),
+                "add_frame_ms_per_frame": 1000 * encode_s / max(1, grabbed), "width": WIDTH, "height": HEIGHT}
+        if writer is not None:
+            writer.close()
+            meta["shard_bytes"] = os.path.getsize(args.out)
+        if cache is not None:
+            cache.close(meta)
+        return meta
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scenario", choices=("terminal", "browser"), default="terminal")
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--fps", type=float, default=10)
+    parser.add_argument("--out", help="write a shard here")
+    parser.add_argument("--cache", help="save raw frames here (a git-ignored folder, e.g. /tmp/...)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    if not args.out and not args.cache:
+        parser.error("give --out, --cache or both")
+    meta = capture(args)
+    print(json.dumps(meta, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""Raw events as sources hand them to the recorder, and the bounded queue between them.
+
+Events are plain tuples (a source may emit a thousand a second from a Python callback, so
+no objects are built per event), the first field a tag, the second ``t`` in microseconds of
+the session clock:
+
+=========  ===============================================
+tag        fields after ``(tag, t)``
+=========  ===============================================
+POINTER    x, y
+BUTTON     button, pressed, x, y
+SCROLL     dx, dy, x, y        (steps; dy > 0 scrolls down, dx > 0 right)
+KEY        keysym, pressed, modifiers, text (text only on presses, full policy only)
+FOCUS      WindowInfo
+MARKER     kind, text, value
+=========  ===============================================
+
+Key events still hold the real keysym and text here: the policy is applied on the
+recorder's thread, before encoding, and nothing it removes is ever written.
+"""
+from __future__ import annotations
+
+import threading
+from collections import deque
+
+POINTER, BUTTON, SCROLL, KEY, FOCUS, MARKER = range(6)
+STREAM_OF = {POINTER: "pointer", BUTTON: "button", SCROLL: "scroll", KEY: "key", FOCUS: "focus",
+             MARKER: "marker"}
+INPUT_TAGS = (POINTER, BUTTON, SCROLL, KEY)
+
+
+class EventQueue:
+    """A bounded FIFO of event tuples, many producers, one consumer.
+
+    A full queue never blocks a producer (an X event callback must not stall): the events
+    that do not fit are refused and counted per stream in :attr:`dropped`, which the
+    recorder reports as ``recorder.dropped`` markers and in its stats. The consumer is woken
+    only when the queue stops being empty or passes half its capacity, so a steady stream of
+    events costs it a few wake-ups a second, not one per event.
+    """
+
+    def __init__(self, capacity: int = 65536):
+        if capacity < 1:
+            raise ValueError("capacity must be positive")
+        self.capacity = capacity
+        self._items: deque = deque()
+        self._cond = threading.Condition()
+        self.dropped = {name: 0 for name in STREAM_OF.values()}
+        self.accepted = 0
+        self.peak = 0
+        self._closed = False
+        self._woken = False
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def put(self, events) -> int:
+        """Append events (a list of tuples); returns how many were accepted."""
+        with self._cond:
+            size = len(self._items)
+            room = self.capacity - size
+            take = events if len(events) <= room else events[:max(room, 0)]
+            for e in events[len(take):]:
+                self.dropped[STREAM_OF[e[0]]] += 1
+            if take:
+                self._items.extend(take)
+                self.accepted += len(take)
+                new = size + len(take)
+                if new > self.peak:
+                    self.peak = new
+                if size < self.capacity // 2 <= new:  # filling up: drain now, not at the next tick
+                    self._woken = True
+                    self._cond.notify()
+            return len(take)
+
+    def put_one(self, event) -> bool:
+        return self.put((event,)) == 1
+
+    def take(self) -> list:
+        """Everything queued (possibly nothing), at once."""
+        with self._cond:
+            items = list(self._items)
+            self._items.clear()
+            return items
+
+    def wait(self, timeout: float | None) -> None:
+        """Sleep up to ``timeout`` seconds, or until woken: the queue passed half its
+        capacity, :meth:`wake` or :meth:`close` was called."""
+        with self._cond:
+            if self._woken or self._closed:
+                self._woken = False
+                return
+            if timeout is None or timeout > 0:
+                self._cond.wait(timeout)
+            self._woken = False
+
+    def wake(self) -> None:
+        """Wake the consumer now (stop, rotation, a pause change)."""
+        with self._cond:
+            self._woken = True
+            self._cond.notify()
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()

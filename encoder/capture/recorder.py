@@ -1,0 +1,658 @@
+"""The Recorder: sources in, privacy policy applied, shards out.
+
+Threads and hand-offs (docs/capture.md draws the same picture)::
+
+    X11Input (XRecord)  --put(events)-->  EventQueue (bounded) --+
+    X11Windows (events) --focus/excluded--> WindowTimeline       |--> recorder thread:
+                        --focus rows, markers--> side list  -----+    policy, ShardWriter.write
+    X11Screen (timer)   --add_frame (under the writer lock)-------------> ShardWriter.add_frame
+                                                                         (tile threads)
+
+* One clock: every ``t`` is ``CLOCK_MONOTONIC`` microseconds (:mod:`.clock`); X server
+  stamps are mapped onto it by :class:`~.clock.ServerClock`.
+* Nothing is dropped silently: input that does not fit the queue is counted per stream and
+  reported in ``recorder.dropped`` marker rows, ``recorder.stats`` rows and the live stats.
+  Input that arrives before the first frame is kept like any other.
+* The policy is applied on the recorder thread before any row reaches the writer: events
+  wait in memory until the window source has reported every change up to
+  ``t + guard`` (:meth:`barrier`), then each is judged by the windows around its own time.
+  Frames are blacked out by the screen source before :meth:`add_frame`.
+* Shards rotate by size or age; all share the clock anchor, so their rows line up.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import socket
+import threading
+import time
+from collections import deque
+
+import numpy as np
+import pyarrow as pa
+
+from ..errors import EncoderError
+from ..shard import ShardWriter
+from . import clock as _clock
+from .events import BUTTON, FOCUS, INPUT_TAGS, KEY, MARKER, POINTER, SCROLL, STREAM_OF, EventQueue
+from .policy import EXCLUDED, SECRET, PauseSwitch, Policy
+from .sources import SourceUnavailable
+from .windows import WindowInfo, WindowTimeline
+
+EXCLUDED_APP = "(excluded)"
+_SIDE_LIMIT = 10_000
+
+
+class RecorderError(EncoderError):
+    """The recorder could not start or stopped on an error (the message says which part)."""
+
+
+def _rss_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
+def _peak_rss_bytes() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def _cpu_seconds() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def thread_cpu_seconds() -> dict:
+    """CPU seconds of every live Python thread by name (Linux ``/proc``; empty elsewhere).
+
+    Names of the pipeline: ``encoder-x11-screen`` (grab and the caller's share of
+    ``add_frame``), ``encoder-frames`` (tile lookup), ``encoder-writer`` (compression and
+    writes), ``encoder-recorder`` (policy, event columns), ``encoder-x11-input``,
+    ``encoder-x11-windows``, ``MainThread``.
+    """
+    out: dict = {}
+    for thread in threading.enumerate():
+        tid = getattr(thread, "native_id", None)
+        if tid is None:
+            continue
+        try:
+            with open(f"/proc/self/task/{tid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        seconds = (int(fields[11]) + int(fields[12])) / _TICK
+        out[thread.name] = round(out.get(thread.name, 0.0) + seconds, 3)
+    return out
+
+
+class Recorder:
+    """Record sources into rotating shards in ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir : str or path
+        Folder of the shards (created). Files are ``<session>-<part>.enc``.
+    sources : list of Source
+        What to record (:func:`encoder.capture.sources.x11_sources`, or test fakes).
+    policy : Policy, optional
+        The privacy policy (default: :class:`Policy` defaults, which are the safe ones).
+    rotate_bytes, rotate_seconds : int, float or None
+        Start a new shard when the current one holds this many bytes or is this old.
+    queue_events : int
+        Capacity of the input queue (events); beyond it events are counted as dropped.
+    stats_seconds : float
+        Period of ``on_stats`` calls (the live stats line).
+    marker_seconds : float
+        Period of the ``recorder.stats`` marker rows (one is also written at every rotation
+        and at the end).
+    flush_seconds : float
+        Buffered rows become blocks at the latest this long after arriving (what a crash
+        can lose).
+    tile_store_bytes : int
+        Bytes of screen tiles kept for deduplication (bounds the recorder's memory).
+    on_stats : callable, optional
+        Called with the stats dict every ``stats_seconds`` (from the recorder thread).
+    metadata : dict, optional
+        Extra metadata for every shard (merged under ``session``).
+    batch_seconds : float
+        Events are written in batches at most this often (each batch costs a round trip to
+        the window source and one write per stream); they wait in memory meanwhile.
+
+    Examples
+    --------
+    >>> import tempfile, encoder
+    >>> from encoder.capture.sources.fake import FakeInput
+    >>> src = FakeInput()
+    >>> rec = Recorder(tempfile.mkdtemp(), sources=[src], policy=Policy(keys="full"))
+    >>> rec.start()
+    >>> src.emit([(POINTER, 1_000, 5, 7), (KEY, 2_000, 0x61, True, 0, "a")])
+    2
+    >>> rec.stop()
+    >>> r = encoder.ShardReader(rec.shards[0])
+    >>> r.read("pointer").to_pylist(), r.read("key")["text"].to_pylist()
+    ([{'t': 1000, 'x': 5, 'y': 7}], ['a'])
+    """
+
+    def __init__(self, out_dir, *, sources=(), policy: Policy | None = None,
+                 rotate_bytes: int | None = 256 << 20, rotate_seconds: float | None = 3600.0,
+                 queue_events: int = 65536, stats_seconds: float = 5.0, marker_seconds: float = 60.0,
+                 flush_seconds: float = 30.0, tile_store_bytes: int = 32 << 20, on_stats=None,
+                 metadata: dict | None = None, session: str | None = None, batch_seconds: float = 1.0):
+        self.out_dir = os.fspath(out_dir)
+        os.makedirs(self.out_dir, exist_ok=True)
+        self.sources = list(sources)
+        self.policy = policy or Policy()
+        self.rotate_bytes, self.rotate_seconds = rotate_bytes, rotate_seconds
+        self.stats_seconds, self.marker_seconds = stats_seconds, marker_seconds
+        self.flush_seconds, self.tile_store_bytes = flush_seconds, tile_store_bytes
+        self.on_stats = on_stats
+        self.extra_metadata = dict(metadata or {})
+        self.clock = _clock.now_us
+        self.server_clock = _clock.ServerClock()
+        self.anchor = _clock.anchor()
+        self.session = session or time.strftime("session-%Y%m%dT%H%M%SZ", time.gmtime())
+        self.guard_us = self.policy.guard_ms * 1000
+        self.batch_us = int(batch_seconds * 1e6)
+        self.timeline = WindowTimeline(guard_us=self.guard_us)
+        self.queue = EventQueue(queue_events)
+        self._side: deque = deque()          # focus rows and markers (rare, never refused)
+        self._side_lock = threading.Lock()
+        self._pending: list = []
+        self._writer: ShardWriter | None = None
+        self._writer_lock = threading.Lock()
+        self._writer_opened = 0.0
+        self._part = 0
+        self.shards: list[str] = []
+        self._closed_bytes = 0
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._started = False
+        self._stopped = False
+        self._error: BaseException | None = None
+        self._barrier_source = None
+        self.failed = threading.Event()
+        self.failure = None
+        self.pause = PauseSwitch(self._pause_changed, start_paused=self.policy.start_paused)
+        self.pause_path = self.policy.pause_path(self.out_dir)
+        self._pause_file_seen = False
+        self._file_lock = threading.Lock()
+        # counters (the recorder thread writes most; sources only through add_frame/hotkey)
+        streams = ("pointer", "button", "scroll", "key", "focus", "marker")
+        self.stored = dict.fromkeys(streams, 0)
+        self.received = dict.fromkeys(streams, 0)
+        self.excluded = dict.fromkeys(("pointer", "button", "scroll", "key"), 0)
+        self.paused_events = dict.fromkeys(("pointer", "button", "scroll", "key"), 0)
+        self.keys_not_stored = 0
+        self.secret_keys = 0
+        self.side_dropped = 0
+        self.frames = 0
+        self.frames_paused = 0
+        self._reported_drops = 0
+        self._t_start = self.clock()
+        self._cpu_start = _cpu_seconds()
+        self._last_stats = (self._t_start, self._cpu_start, 0, 0, 0)
+        self._stats_markers_events = 0
+
+    # -- lifecycle ----------------------------------------------------------------------
+    def start(self) -> None:
+        """Open every source and the first shard, then start recording."""
+        if self._started:
+            raise RecorderError("a recorder starts once")
+        self._started = True
+        opened = []
+        try:
+            for source in self.sources:
+                try:
+                    source.open(self)
+                except SourceUnavailable:
+                    raise
+                except Exception as exc:  # an X error while setting up, say: say which source
+                    raise SourceUnavailable(f"{getattr(source, 'name', type(source).__name__)} could not "
+                                            f"start: {exc!r}") from exc
+                opened.append(source)
+                if getattr(source, "barrier", None) is not None and self._barrier_source is None:
+                    self._barrier_source = source
+            self.poll_pause_file()
+            self._open_shard()
+            if self.policy.start_paused:
+                self.marker("pause", json.dumps({"by": "start"}))
+            self._thread = threading.Thread(target=self._run, name="encoder-recorder", daemon=True)
+            self._thread.start()
+            # windows first (focus known before the first key), then input, then screens
+            for source in sorted(self.sources, key=lambda s: not s.is_window_source):
+                source.start()
+        except BaseException:
+            self._stopping.set()
+            self.queue.close()
+            for source in reversed(opened):
+                try:
+                    source.stop()
+                except Exception:
+                    pass
+            if self._thread is not None:
+                self._thread.join()
+            self._close_writer()
+            raise
+
+    def stop(self) -> None:
+        """Stop the sources, write everything they captured, close the shard (idempotent)."""
+        if self._stopped or not self._started:
+            return
+        self._stopped = True
+        errors = []
+        for source in self.sources:  # input and screens first: the window source must answer
+            if not source.is_window_source:
+                errors.extend(self._stop_source(source))
+        self._stopping.set()
+        self.queue.wake()
+        if self._thread is not None:
+            self._thread.join()
+        for source in self.sources:
+            if source.is_window_source:
+                errors.extend(self._stop_source(source))
+        self.queue.close()
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise RecorderError(f"the recorder stopped on an error: {error!r}") from error
+        if errors:
+            raise RecorderError(f"stopping {errors[0][0]} failed: {errors[0][1]!r}") from errors[0][1]
+
+    @staticmethod
+    def _stop_source(source):
+        try:
+            source.stop()
+            return []
+        except Exception as exc:
+            return [(getattr(source, "name", type(source).__name__), exc)]
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def error(self) -> BaseException | None:
+        return self._error
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    # -- the sink: what sources call -----------------------------------------------------
+    def put(self, events) -> int:
+        """Input event tuples from a source (any thread); returns how many were accepted."""
+        return self.queue.put(events)
+
+    def focus_changed(self, t_us: int, info: WindowInfo) -> None:
+        self.timeline.set_focus(t_us, info)
+        self._put_side((FOCUS, int(t_us), info))
+
+    def excluded_changed(self, t_us: int, rects) -> None:
+        self.timeline.set_excluded(t_us, rects)
+
+    def hotkey(self, t_us: int) -> None:
+        """The pause hotkey was pressed at ``t_us`` (its key rows are not stored)."""
+        self.pause.toggle(t_us, "hotkey")
+
+    def source_failed(self, source, exc: BaseException) -> None:
+        """A source's thread died (the X server went away, say): recording cannot go on.
+
+        The caller (``encoder record``) sees :attr:`failed` set and stops the recorder,
+        which still writes everything captured so far.
+        """
+        if self.failure is None:
+            self.failure = (getattr(source, "name", type(source).__name__), exc)
+        self.failed.set()
+
+    def paused_at(self, t_us: int) -> bool:
+        return self.pause.paused_at(t_us)
+
+    def poll_pause_file(self) -> bool:
+        """Check the control file now (the screen source calls this before every grab)."""
+        if self.pause_path is None:
+            return self.pause.paused
+        with self._file_lock:
+            present = os.path.exists(self.pause_path)
+            if present != self._pause_file_seen:
+                self._pause_file_seen = present
+                self.pause.set_file(present, self.clock())
+        return self.pause.paused
+
+    def add_frame(self, t_us: int, image, screen: int = 0, changed=None) -> bool:
+        """A screen frame, already blacked out by its source; False when not written (paused)."""
+        if self.pause.paused_at(t_us):
+            self.frames_paused += 1
+            return False
+        with self._writer_lock:
+            if self._writer is None:
+                return False
+            self._writer.add_frame(int(t_us), image, screen, changed)
+        self.frames += 1
+        return True
+
+    def marker(self, kind: str, text: str | None = None, value: int = 0, t_us: int | None = None) -> None:
+        """Add a marker row (any thread)."""
+        self._put_side((MARKER, self.clock() if t_us is None else int(t_us), kind, text, int(value)))
+
+    def _put_side(self, item) -> None:
+        with self._side_lock:
+            if len(self._side) >= _SIDE_LIMIT:
+                self.side_dropped += 1
+                return
+            self._side.append(item)
+        self.queue.wake()
+
+    def _pause_changed(self, t_us: int, paused: bool, by: str) -> None:
+        self.marker("pause" if paused else "resume", json.dumps({"by": by}), 0, t_us)
+
+    # -- the recorder thread ----------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            next_house = self.clock()
+            next_stats = next_house + int(self.stats_seconds * 1e6)
+            next_marker = next_house + int(self.marker_seconds * 1e6)
+            due = None
+            while True:
+                stopping = self._stopping.is_set()
+                items = self.queue.take()
+                with self._side_lock:
+                    side = list(self._side)
+                    self._side.clear()
+                self._pending.extend(side)
+                self._pending.extend(items)
+                now = self.clock()
+                if stopping:
+                    self._process(final=True)
+                    break
+                if self._pending and (due is None or now >= due):
+                    due = self._process()
+                if now >= next_house:
+                    self.poll_pause_file()
+                    self._report_drops(now)
+                    self._maybe_rotate(now)
+                    next_house = now + 500_000
+                if now >= next_stats:
+                    self._emit_stats(now)
+                    next_stats = now + int(self.stats_seconds * 1e6)
+                if now >= next_marker:
+                    self._stats_marker(now)
+                    next_marker = now + int(self.marker_seconds * 1e6)
+                wake = min(next_house, next_stats, next_marker,
+                           due if (due is not None and self._pending) else next_house)
+                self.queue.wait(max(wake - self.clock(), 0) / 1e6)
+            now = self.clock()
+            self._report_drops(now)
+            self._stats_marker(now, final=True)
+            self._emit_stats(now)
+            self._close_writer()
+        except BaseException as exc:  # reported by stop(); keep what was written readable
+            self._error = exc
+            try:
+                self._close_writer()
+            except BaseException:
+                pass
+
+    def barrier(self) -> int:
+        """Time up to which every window change is known (the window source's answer; any thread)."""
+        source = self._barrier_source
+        if source is None:
+            return self.clock()
+        return source.barrier()
+
+    def _process(self, final: bool = False):
+        """Write the pending events the window state is complete for; returns when to come back."""
+        watermark = self.barrier()
+        limit = (1 << 62) if final else watermark - self.guard_us
+        ready, keep = [], []
+        for e in self._pending:
+            (ready if e[1] <= limit or e[0] == MARKER else keep).append(e)
+        self._pending = keep
+        if ready:
+            self._write_events(ready)
+        if not keep:
+            return self.clock() + self.batch_us  # the next events wait at least a batch period
+        # come back when the oldest kept event can be judged; batch for at least the batch
+        # period (each pass costs a barrier round trip and one write per stream)
+        oldest = min(e[1] for e in keep)
+        return max(oldest + self.guard_us + 10_000, self.clock() + self.batch_us)
+
+    def _write_events(self, events) -> None:
+        rows = {name: [] for name in ("pointer", "button", "scroll", "key", "focus", "marker")}
+        policy, timeline, pause = self.policy, self.timeline, self.pause
+        for e in events:
+            tag, t = e[0], e[1]
+            stream = STREAM_OF[tag]
+            self.received[stream] += 1
+            if tag in INPUT_TAGS:
+                if pause.paused_at(t):
+                    self.paused_events[stream] += 1
+                    continue
+                if tag == KEY:
+                    verdict = timeline.focus_verdict(t)
+                    row = policy.key_row(e[2], e[3], e[4], e[5], verdict)
+                    if row is None:
+                        if verdict == EXCLUDED:
+                            self.excluded["key"] += 1
+                        else:
+                            self.keys_not_stored += 1
+                        continue
+                    if verdict == SECRET:
+                        self.secret_keys += 1
+                    rows["key"].append((t, row[0], e[3], row[1], row[2]))
+                    continue
+                x, y = e[-2], e[-1]
+                if timeline.excluded_at(x, y, t):
+                    self.excluded[stream] += 1
+                    continue
+                rows[stream].append(e[1:])
+            elif tag == FOCUS:
+                info = e[2]
+                if info.verdict == EXCLUDED:
+                    app, title = EXCLUDED_APP, None
+                else:
+                    app, title = info.app or info.instance or "", info.title
+                x, y, w, h = info.rect
+                rows["focus"].append((t, app, title, info.window, x, y, w, h))
+            else:
+                rows["marker"].append(e[1:])
+        for stream, data in rows.items():
+            if data:
+                self._write(stream, _columns(stream, data))
+
+    def _write(self, stream: str, columns: dict) -> None:
+        with self._writer_lock:
+            if self._writer is not None:
+                self._writer.write(stream, columns)
+                self.stored[stream] += len(columns["t"])
+
+    # -- shards ---------------------------------------------------------------------------
+    def _metadata(self) -> dict:
+        sources, screens = {}, None
+        for s in self.sources:
+            info = s.describe()
+            if "screens" in info and screens is None:
+                screens = info["screens"]
+            sources[getattr(s, "name", type(s).__name__)] = info
+        meta = {
+            "clock": self.anchor,
+            "recorder": {"name": "encoder record", "version": _version(), "host": socket.gethostname(),
+                         "platform": platform.platform(), "session": self.session, "part": self._part,
+                         "sources": sources, "pid": os.getpid()},
+            "privacy": self.policy.to_json(),
+        }
+        if screens is not None:
+            meta["screens"] = screens
+        if self.extra_metadata:
+            meta["session"] = self.extra_metadata
+        return meta
+
+    def _new_writer(self) -> ShardWriter:
+        path = os.path.join(self.out_dir, f"{self.session}-{self._part:04d}.enc")
+        writer = ShardWriter(path, metadata=self._metadata(), flush_seconds=self.flush_seconds)
+        writer.configure_frames(store_bytes=self.tile_store_bytes)
+        self.shards.append(path)
+        self._part += 1
+        return writer
+
+    def _open_shard(self) -> None:
+        writer = self._new_writer()
+        with self._writer_lock:
+            self._writer = writer
+        self._writer_opened = time.monotonic()
+
+    def _close_writer(self) -> None:
+        with self._writer_lock:
+            writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.close()
+            self._closed_bytes += _size(writer.name)
+
+    def _maybe_rotate(self, now: int) -> None:
+        with self._writer_lock:
+            writer = self._writer
+            if writer is None:
+                return
+            age = time.monotonic() - self._writer_opened
+            big = self.rotate_bytes is not None and _size(writer.name) >= self.rotate_bytes
+            old = self.rotate_seconds is not None and age >= self.rotate_seconds
+        if not (big or old):
+            return
+        self._stats_marker(now)           # the old shard ends with its stats
+        fresh = self._new_writer()        # opened before the swap: a frame never finds no writer
+        with self._writer_lock:
+            writer, self._writer = self._writer, fresh
+            self._writer_opened = time.monotonic()
+        writer.close()                    # outside the lock: frames go to the new shard meanwhile
+        self._closed_bytes += _size(writer.name)
+        focus = self.timeline.focus       # every shard opens with the focus in force
+        if focus.window:
+            self._write_events([(FOCUS, now, focus)])
+
+    # -- stats ------------------------------------------------------------------------------
+    def bytes_written(self) -> int:
+        with self._writer_lock:
+            current = _size(self._writer.name) if self._writer is not None else 0
+        return self._closed_bytes + current
+
+    def stats(self) -> dict:
+        """Counters since the start (numbers, and dicts of numbers per stream)."""
+        now = self.clock()
+        with self._writer_lock:
+            try:
+                pipeline = self._writer.frame_writer_stats() if self._writer is not None else {}
+            except Exception as exc:  # stats must never stop a recording
+                pipeline = {"error": repr(exc)}
+        sources = {}
+        for s in self.sources:
+            try:
+                sources[getattr(s, "name", type(s).__name__)] = s.stats()
+            except Exception as exc:  # a stats failure must not stop a recording
+                sources[getattr(s, "name", "?")] = {"error": repr(exc)}
+        return {
+            "elapsed_s": round((now - self._t_start) / 1e6, 3),
+            "stored": dict(self.stored),
+            "received": dict(self.received),
+            "dropped": dict(self.queue.dropped),
+            "dropped_total": sum(self.queue.dropped.values()) + self.side_dropped,
+            "excluded": dict(self.excluded),
+            "paused": dict(self.paused_events),
+            "keys_not_stored": self.keys_not_stored,
+            "secret_keys": self.secret_keys,
+            "frames": self.frames,
+            "frames_paused": self.frames_paused,
+            "queue_peak": self.queue.peak,
+            "queue_capacity": self.queue.capacity,
+            "pending": len(self._pending),
+            "cpu_s": round(_cpu_seconds() - self._cpu_start, 3),
+            "threads_cpu_s": thread_cpu_seconds(),
+            "rss_mb": round(_rss_bytes() / 2**20, 1),
+            "peak_rss_mb": round(_peak_rss_bytes() / 2**20, 1),
+            "bytes": self.bytes_written(),
+            "shards": len(self.shards),
+            "paused_now": self.pause.paused,
+            "sources": sources,
+            "frame_pipeline": pipeline,
+        }
+
+    def _emit_stats(self, now: int) -> None:
+        stats = self.stats()
+        t0, cpu0, ev0, fr0, by0 = self._last_stats
+        dt = max((now - t0) / 1e6, 1e-6)
+        events = sum(v for k, v in stats["stored"].items() if k in ("pointer", "button", "scroll", "key"))
+        stats["rates"] = {
+            "events_per_s": round((events - ev0) / dt, 1),
+            "frames_per_s": round((stats["frames"] - fr0) / dt, 2),
+            "cpu_percent": round(100 * (stats["cpu_s"] + self._cpu_start - cpu0) / dt, 2),
+            "bytes_per_min": round((stats["bytes"] - by0) / dt * 60),
+        }
+        self._last_stats = (now, stats["cpu_s"] + self._cpu_start, events, stats["frames"], stats["bytes"])
+        self.last_stats = stats
+        if self.on_stats is not None:
+            self.on_stats(stats)
+
+    def _stats_marker(self, now: int, final: bool = False) -> None:
+        stats = self.stats()
+        events = sum(v for k, v in stats["stored"].items() if k in ("pointer", "button", "scroll", "key"))
+        stats["final"] = final
+        row = (now, "recorder.stats", json.dumps(stats, sort_keys=True), events - self._stats_markers_events)
+        self._stats_markers_events = events
+        self._write("marker", _columns("marker", [row]))
+
+    def _report_drops(self, now: int) -> None:
+        total = sum(self.queue.dropped.values()) + self.side_dropped
+        if total != self._reported_drops:
+            text = json.dumps({"dropped": dict(self.queue.dropped), "side": self.side_dropped,
+                               "queue_capacity": self.queue.capacity})
+            self._write("marker", _columns("marker", [(now, "recorder.dropped", text, total - self._reported_drops)]))
+            self._reported_drops = total
+
+
+def _columns(stream: str, rows: list) -> dict:
+    """Row tuples (t first, in schema order) -> the column dict ShardWriter.write takes."""
+    cols = list(zip(*rows))
+    t = np.fromiter(cols[0], np.int64, len(rows))
+    if stream == "pointer":
+        return {"t": t, "x": np.array(cols[1], np.int32), "y": np.array(cols[2], np.int32)}
+    if stream == "button":
+        return {"t": t, "button": np.array(cols[1], np.uint8), "pressed": np.array(cols[2], bool),
+                "x": np.array(cols[3], np.int32), "y": np.array(cols[4], np.int32)}
+    if stream == "scroll":
+        return {"t": t, "dx": np.array(cols[1], np.int32), "dy": np.array(cols[2], np.int32),
+                "precise": np.zeros(len(rows), bool),
+                "x": np.array(cols[3], np.int32), "y": np.array(cols[4], np.int32)}
+    if stream == "key":
+        return {"t": t, "code": np.array(cols[1], np.uint32), "pressed": np.array(cols[2], bool),
+                "modifiers": np.array(cols[3], np.uint16), "text": pa.array(cols[4], pa.string())}
+    if stream == "focus":
+        return {"t": t, "app": pa.array(cols[1], pa.string()), "title": pa.array(cols[2], pa.string()),
+                "window": np.array(cols[3], np.int64), "x": np.array(cols[4], np.int32),
+                "y": np.array(cols[5], np.int32), "width": np.array(cols[6], np.int32),
+                "height": np.array(cols[7], np.int32)}
+    if stream == "marker":
+        return {"t": t, "kind": pa.array(cols[1], pa.string()), "text": pa.array(cols[2], pa.string()),
+                "value": np.array(cols[3], np.int64)}
+    raise ValueError(stream)
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def _version() -> str:
+    from .. import __version__
+    return __version__
+
+
+__all__ = ["Recorder", "RecorderError", "POINTER", "BUTTON", "SCROLL", "KEY", "FOCUS", "MARKER"]

@@ -1,0 +1,86 @@
+"""Capture sources: what feeds a :class:`~encoder.capture.Recorder`.
+
+A source is any object with these methods (the base class :class:`Source` gives no-op
+defaults); the recorder calls them in this order:
+
+``open(recorder)``
+    Connect (to the X server, say) and learn what :meth:`describe` reports. Raises
+    :class:`SourceUnavailable` when the source cannot work here.
+``describe() -> dict``
+    What goes into the shard metadata under ``recorder.sources[name]``; a ``screens``
+    entry is also lifted to the metadata's top-level ``screens``.
+``start()`` / ``stop()``
+    Start and stop producing (threads of its own). ``stop`` returns once everything the
+    source captured has been handed to the recorder.
+``stats() -> dict``
+    Counters for the recorder's stats (numbers only).
+
+Sources hand their output to the recorder through its sink methods: ``put(events)`` for
+input event tuples (:mod:`encoder.capture.events`), ``focus_changed``/``excluded_changed``
+for window state, ``hotkey(t)`` for the pause hotkey and ``add_frame`` for screen frames.
+A window source also provides ``barrier() -> t_us``: the time up to which every window
+change has been reported (the recorder waits on it before applying the policy).
+
+Concrete sources: :mod:`.x11_screen`, :mod:`.x11_input`, :mod:`.x11_focus` (Linux/X11,
+need ``encoder[capture]``: python-xlib and mss) and :mod:`.fake` (scripted, for tests).
+They are imported only when used, so ``import encoder`` needs none of those packages.
+"""
+from __future__ import annotations
+
+
+class SourceUnavailable(RuntimeError):
+    """The source cannot run here (no display, a missing extension or package)."""
+
+
+class Source:
+    """Base class of capture sources (see the module docstring)."""
+
+    name = "source"
+    #: Window sources are stopped last: the recorder's final barrier still needs them.
+    is_window_source = False
+
+    def open(self, recorder) -> None:
+        self.recorder = recorder
+
+    def describe(self) -> dict:
+        return {}
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+    def stats(self) -> dict:
+        return {}
+
+
+def x11_sources(display: str | None = None, *, fps: float = 2.0, screen: bool = True, input: bool = True,
+                windows: bool = True, damage: bool = True) -> list:
+    """The Linux/X11 sources for ``display`` (default ``$DISPLAY``), windows first.
+
+    Raises :class:`SourceUnavailable` naming the missing package when python-xlib or mss is
+    not installed (``pip install 'encoder[capture]'``).
+    """
+    try:
+        import Xlib  # noqa: F401
+    except ImportError:
+        raise SourceUnavailable("recording X11 needs python-xlib: pip install 'encoder[capture]'") from None
+    out = []
+    if windows:
+        from .x11_focus import X11Windows
+        out.append(X11Windows(display))
+    if input:
+        from .x11_input import X11Input
+        out.append(X11Input(display))
+    if screen:
+        try:
+            import mss  # noqa: F401
+        except ImportError:
+            raise SourceUnavailable("recording the screen needs mss: pip install 'encoder[capture]'") from None
+        from .x11_screen import X11Screen
+        out.append(X11Screen(display, fps=fps, damage=damage))
+    return out
+
+
+__all__ = ["Source", "SourceUnavailable", "x11_sources"]

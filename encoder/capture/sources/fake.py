@@ -1,0 +1,81 @@
+"""Scripted sources: drive a :class:`~encoder.capture.Recorder` without an X server.
+
+Tests (and anyone writing a new source) push events, window changes and frames by hand::
+
+    inp, win, scr = FakeInput(), FakeWindows(), FakeScreen()
+    rec = Recorder(out, sources=[win, inp, scr]); rec.start()
+    win.focus(t, WindowInfo(...)); inp.emit([(KEY, t, 0x61, True, 0, "a")]); scr.frame(t, image)
+    rec.stop()
+"""
+from __future__ import annotations
+
+import threading
+
+from . import Source
+
+
+class FakeInput(Source):
+    """Input events pushed by the caller (``emit``); a pause-hotkey press goes to ``hotkey``."""
+
+    name = "fake-input"
+
+    def __init__(self):
+        self.sent = 0
+        self.accepted = 0
+
+    def emit(self, events) -> int:
+        events = list(events)
+        self.sent += len(events)
+        n = self.recorder.put(events)
+        self.accepted += n
+        return n
+
+    def hotkey(self, t_us: int) -> None:
+        self.recorder.hotkey(t_us)
+
+    def stats(self) -> dict:
+        return {"sent": self.sent, "accepted": self.accepted}
+
+
+class FakeWindows(Source):
+    """Window state pushed by the caller; ``barrier`` answers at once (or waits on ``hold``)."""
+
+    name = "fake-windows"
+    is_window_source = True
+
+    def __init__(self):
+        self.hold = threading.Event()
+        self.hold.set()
+        self.barriers = 0
+
+    def focus(self, t_us: int, info) -> None:
+        self.recorder.focus_changed(t_us, info)
+
+    def excluded(self, t_us: int, rects) -> None:
+        self.recorder.excluded_changed(t_us, rects)
+
+    def barrier(self) -> int:
+        self.hold.wait(10)
+        self.barriers += 1
+        return self.recorder.clock()
+
+    def stats(self) -> dict:
+        return {"barriers": self.barriers}
+
+
+class FakeScreen(Source):
+    """Frames pushed by the caller; excluded areas are blacked out as the X11 source does."""
+
+    name = "fake-screen"
+
+    def __init__(self, width: int = 64, height: int = 48):
+        self.width, self.height = width, height
+
+    def describe(self) -> dict:
+        return {"screens": [{"id": 0, "x": 0, "y": 0, "width": self.width, "height": self.height}]}
+
+    def frame(self, t_us: int, image, changed=None) -> bool:
+        from ..screen import blackout
+        rects = self.recorder.timeline.excluded_rects(t_us - self.recorder.guard_us, self.recorder.clock())
+        blackout(image, rects, 0, 0)
+        return self.recorder.add_frame(t_us, image, 0, changed)

@@ -1,0 +1,151 @@
+"""``encoder record --out DIR``: record the X display named by DISPLAY into rotating shards.
+
+Screen frames (MIT-SHM grabs of what XDamage reports changed), input (XRecord) and window
+focus go through the privacy policy (``--policy FILE``, defaults safe; ``--keys`` overrides
+its key mode) into shards ``DIR/session-<UTC time>-<part>.enc``. SIGINT or SIGTERM (or
+``--duration``) stops it: everything captured so far is written and every shard is closed
+with its footer. A stats line goes to stderr every ``--stats-interval`` seconds and into the
+shard's ``marker`` stream (kind ``recorder.stats``) every minute.
+
+Exit codes: 0 stopped normally; 2 could not start (no display, a missing package, a bad
+policy) or a source failed while recording (what was captured is still written).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+import time
+
+from . import _console
+
+
+def register(sub, common) -> None:
+    p = sub.add_parser(
+        "record", parents=[common], help="record this X display (screen, input, focus) into shards",
+        description="Record the X display named by DISPLAY: screen frames, pointer, buttons, wheel, keys and "
+                    "window focus, with the privacy policy applied before anything is written. Stop with "
+                    "Ctrl-C or SIGTERM. Needs encoder[capture] (python-xlib, mss).")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder of the shards (created)")
+    p.add_argument("--fps", type=_positive_float, default=2.0, metavar="N", help="screen frames per second "
+                   "(default 2); unchanged screens cost almost nothing")
+    p.add_argument("--duration", type=_positive_float, metavar="S", help="stop after S seconds")
+    p.add_argument("--keys", choices=("full", "timing-only", "none"),
+                   help="key content: overrides the policy's 'keys' (default from the policy: timing-only)")
+    p.add_argument("--policy", metavar="FILE", help="privacy policy, TOML or JSON (docs/capture.md); "
+                   "default: the built-in safe policy")
+    p.add_argument("--display", metavar="NAME", help="X display (default: $DISPLAY)")
+    p.add_argument("--rotate-mb", type=_positive_float, default=256.0, metavar="MB",
+                   help="start a new shard past this size (default 256)")
+    p.add_argument("--rotate-minutes", type=_positive_float, default=60.0, metavar="MIN",
+                   help="start a new shard after this long (default 60)")
+    p.add_argument("--stats-interval", type=_positive_float, default=5.0, metavar="S",
+                   help="seconds between stats lines on stderr (default 5)")
+    p.add_argument("--marker-interval", type=_positive_float, default=60.0, metavar="S",
+                   help="seconds between recorder.stats rows in the marker stream (default 60)")
+    p.add_argument("--flush-seconds", type=_positive_float, default=30.0, metavar="S",
+                   help="at most this much recording is lost if the machine crashes (default 30)")
+    p.add_argument("--tile-store-mb", type=_positive_float, default=32.0, metavar="MB",
+                   help="screen tiles kept for deduplication; bounds memory (default 32)")
+    p.add_argument("--queue", type=int, default=65536, metavar="N",
+                   help="input events the queue holds before counting drops (default 65536)")
+    p.add_argument("--no-screen", action="store_true", help="record input and focus only")
+    p.add_argument("--no-input", action="store_true", help="record screen and focus only")
+    p.add_argument("--no-damage", action="store_true", help="grab whole screens every frame (no XDamage)")
+    p.set_defaults(run=run)
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value < 1e9:
+        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+    return value
+
+
+def _format_stats(stats: dict, paused: bool) -> str:
+    rates = stats.get("rates", {})
+    elapsed = int(stats["elapsed_s"])
+    clock = f"{elapsed // 3600:02d}:{elapsed % 3600 // 60:02d}:{elapsed % 60:02d}"
+    line = (f"[{clock}] {rates.get('events_per_s', 0):8.1f} events/s  {rates.get('frames_per_s', 0):5.2f} frames/s  "
+            f"CPU {rates.get('cpu_percent', 0):5.2f}%  {rates.get('bytes_per_min', 0) / 1e6:7.3f} MB/min  "
+            f"dropped {stats['dropped_total']}  rss {stats['rss_mb']:.0f} MB")
+    return line + ("  (paused)" if paused else "")
+
+
+def run(args) -> int:
+    from ..capture import Policy, PolicyError, Recorder, SourceUnavailable, x11_sources
+    try:
+        policy = Policy.load(args.policy) if args.policy else Policy()
+        if args.keys:
+            policy = policy.replace(keys=args.keys)
+    except PolicyError as exc:
+        _console.error(str(exc))
+        return 2
+    except OSError as exc:
+        _console.error(_console.os_message(exc))
+        return 2
+    display = args.display or os.environ.get("DISPLAY")
+    try:
+        sources = x11_sources(display, fps=args.fps, screen=not args.no_screen, input=not args.no_input,
+                              damage=not args.no_damage)
+    except SourceUnavailable as exc:
+        _console.error(str(exc))
+        return 2
+
+    def on_stats(stats):
+        if not args.quiet:
+            print(_format_stats(stats, stats.get("paused_now", False)), file=sys.stderr, flush=True)
+
+    recorder = Recorder(args.out, sources=sources, policy=policy, rotate_bytes=int(args.rotate_mb * 2**20),
+                        rotate_seconds=args.rotate_minutes * 60, stats_seconds=args.stats_interval,
+                        marker_seconds=args.marker_interval,
+                        flush_seconds=args.flush_seconds, tile_store_bytes=int(args.tile_store_mb * 2**20),
+                        queue_events=max(args.queue, 1), on_stats=on_stats)
+    stop = threading.Event()
+    received = []
+
+    def on_signal(signum, frame):
+        received.append(signum)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            recorder.start()
+        except SourceUnavailable as exc:
+            _console.error(str(exc))
+            return 2
+        print(f"recording {display} into {args.out} (keys: {policy.keys}; policy: {policy.source}; "
+              f"pause: {policy.hotkey or 'no hotkey'}, file {recorder.pause_path or 'none'}); "
+              "Ctrl-C stops", flush=True)
+        deadline = None if args.duration is None else time.monotonic() + args.duration
+        while not stop.is_set() and not recorder.failed.is_set():
+            timeout = 0.5 if deadline is None else min(0.5, deadline - time.monotonic())
+            if timeout <= 0:
+                break
+            stop.wait(timeout)
+        # a second Ctrl-C while finishing would lose the footer: ignore it
+        for sig in previous:
+            signal.signal(sig, signal.SIG_IGN)
+        failure = recorder.failure
+        recorder.stop()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    stats = recorder.last_stats if hasattr(recorder, "last_stats") else recorder.stats()
+    stored = stats["stored"]
+    print(f"stopped{' by ' + signal.Signals(received[0]).name if received else ''}: "
+          f"{len(recorder.shards)} shard(s), {recorder.bytes_written() / 1e6:.2f} MB, "
+          f"{sum(stored[k] for k in ('pointer', 'button', 'scroll', 'key'))} input rows, "
+          f"{recorder.frames} frames, {stats['dropped_total']} dropped", flush=True)
+    for path in recorder.shards:
+        print(f"  {path}", flush=True)
+    if failure is not None:
+        _console.error(f"source {failure[0]} failed: {failure[1]}")
+        return 2
+    return 0

@@ -1,0 +1,55 @@
+"""How screen frames lie in a shard: pixel formats, limits, the ``tile`` page stream.
+
+A frame of ``height x width`` pixels of ``channels`` bytes is cut into a grid of
+``ceil(height / tile) x ceil(width / tile)`` tiles, numbered in raster order. A tile's
+content is its ``tile x tile x channels`` bytes, row-major; pixels outside the frame (right
+and bottom edges) are zero, so every tile of a store has the same size.
+
+Two streams hold a session's frames:
+
+* ``tile`` (declared by the writer; one page per block, so one page is one zstd frame):
+  ``t`` (time of the last frame that added a tile to the page), ``channels``, ``tile`` (px),
+  ``first`` (id of the page's first tile), ``count`` (tiles in the page) and ``page``: the
+  ``count`` tiles concatenated in id order. The tiles of one ``(channels, tile)`` pair form
+  a *store*; its ids run 0, 1, 2, ... across the store's pages without a gap.
+* ``frame`` (one row per frame): ``t``, ``screen``, ``width``, ``height``, ``format`` (a
+  :data:`FORMATS` code), ``tile`` and ``grid``, the frame's tile ids coded by
+  :func:`encoder.tiles.reference.encode_key` (a *key* grid) or
+  :func:`encoder.tiles.reference.encode_delta` (the ids that differ from the previous frame
+  of the same screen). The first row of a screen in every block of the ``frame`` stream is
+  a key grid, so one block decodes without any other.
+"""
+from __future__ import annotations
+
+from ..streams.schema import STREAMS, Column, Stream
+
+#: Pixel format name -> (code stored in the ``frame`` rows, bytes per pixel).
+#: Pixels are stored exactly as given; the name only says what the bytes mean.
+FORMATS: dict[str, tuple[int, int]] = {
+    "gray": (1, 1), "rgb": (2, 3), "bgr": (3, 3), "rgba": (4, 4), "bgra": (5, 4),
+}
+FORMAT_NAMES: dict[int, str] = {code: name for name, (code, _) in FORMATS.items()}
+CHANNELS: dict[int, int] = {code: ch for code, ch in FORMATS.values()}
+
+#: Largest frame side accepted by the writer and by the reader (pixels).
+MAX_SIDE = 16384
+#: Tile sizes (pixels) a writer may choose; 16 measured best on real 1080p desktops.
+MIN_TILE, MAX_TILE, DEFAULT_TILE = 4, 256, 16
+#: Largest raw page: the container's bound on a decompressed chunk (encoder.codecs.MAX_SECTION).
+MAX_PAGE_BYTES = 1 << 20
+#: Tile ids are below this (they fit the uint32 a grid decoder keeps).
+MAX_TILE_ID = (1 << 32) - 1
+#: Screens are numbered 0..255.
+MAX_SCREEN = 255
+
+#: Kinds of grid blob (first byte).
+GRID_KEY, GRID_DELTA = 0, 1
+
+FRAME: Stream = STREAMS["frame"]
+TILE = Stream("tile", (Column("t", "int64"), Column("channels", "uint8"), Column("tile", "uint16"),
+                       Column("first", "int64"), Column("count", "uint32"), Column("page", "binary")))
+
+
+def grid_shape(height: int, width: int, tile: int) -> tuple[int, int]:
+    """Rows and columns of the tile grid of a ``height x width`` frame."""
+    return -(-height // tile), -(-width // tile)

@@ -1,0 +1,275 @@
+"""NumPy reference of every screen-tile kernel: the executable spec and the tests' oracle.
+
+The native kernels (``ext/_tiles.pyx`` on the capture path, :mod:`encoder.tiles._numba`
+on the read path) must return exactly what these functions return: the same changed
+positions, the same tile ids, the same page bytes and the same grid bytes. Slow on
+purpose: clarity first. ``ENCODER_BACKEND=reference`` runs the whole frame pipeline on it.
+
+Images reach the kernels as 2-D ``uint8`` arrays of ``height x (width * channels)`` bytes
+(a frame's rows), C-contiguous. See :mod:`encoder.tiles.layout` for the tile layout.
+
+Contracts:
+
+* ``tile_hash(tile) -> int``: XXH64 (seed 0) of the tile's bytes. The store uses it only
+  to find candidates; every candidate is confirmed by comparing bytes, so even a hash
+  that returns 0 for every tile (the tests' forced collision) keeps frames exact.
+* ``stage(image, prev, channels, tile, candidates) -> positions``: raster positions of the
+  tiles whose bytes differ from ``prev`` (the previous frame of the screen), restricted to
+  ``candidates`` when given; copies those tiles' pixels into ``prev``.
+* ``gather(image, channels, tile, positions) -> tiles``: the padded tiles at ``positions``,
+  one row of ``tile * tile * channels`` bytes each.
+* ``TileStore.add(tiles, ids, start, min_id, firsts, allowed) -> stop``: look each tile up
+  among the store's live tiles (the last ``capacity`` ids); a tile not found, or found with
+  an id below ``min_id`` in a page ``k`` without ``allowed[k]`` (pages start at ``firsts``),
+  gets the next id and is appended to the open page (and from then on lookups find that
+  newer copy). Stops early, before a new tile that finds the page full: the
+  caller takes the page (``take_page``) and calls again from ``stop``.
+* ``encode_key(ids)``, ``encode_delta(positions, ids)``, ``decode_grid(blob, ids, limit)``:
+  the grid blob (below).
+* ``assemble(ids, tiles, height, width, channels, tile) -> image``: the inverse of tiling.
+
+Grid blob: one kind byte, then LEB128 varints. Ids are coded as
+``zigzag(id - last - 1)``, ``last`` being the previous id coded in the blob (-1 at first),
+so a run of new tiles, whose ids follow each other, codes as zeros.
+
+* key (kind 0): every id of the grid, in raster order.
+* delta (kind 1): ``runs``, then per run ``gap`` (unchanged positions since the end of the
+  previous run, or since position 0), ``length - 1`` and the run's ``length`` ids.
+"""
+from __future__ import annotations
+
+import numpy as np
+import xxhash
+
+from ..errors import CorruptShardError
+from .layout import GRID_DELTA, GRID_KEY, grid_shape
+
+_U64 = (1 << 64) - 1
+
+
+def tile_hash(tile) -> int:
+    """XXH64 with seed 0 of a tile's bytes (any bytes-like object or uint8 array)."""
+    return xxhash.xxh64_intdigest(bytes(memoryview(np.ascontiguousarray(tile)).cast("B")))
+
+
+def tiles_of(image: np.ndarray, channels: int, tile: int) -> np.ndarray:
+    """All tiles of an image in raster order, zero-padded: ``uint8[n, tile*tile*channels]``."""
+    height, row_bytes = image.shape
+    rows, cols = grid_shape(height, row_bytes // channels, tile)
+    padded = np.zeros((rows * tile, cols * tile * channels), np.uint8)
+    padded[:height, :row_bytes] = image
+    return np.ascontiguousarray(padded.reshape(rows, tile, cols, tile * channels)
+                                .transpose(0, 2, 1, 3)).reshape(rows * cols, -1)
+
+
+def candidates_of(rects, height: int, width: int, tile: int) -> np.ndarray:
+    """Which tiles (``bool[n]``) a list of ``(x, y, w, h)`` rectangles touches, clipped to the frame."""
+    rows, cols = grid_shape(height, width, tile)
+    mask = np.zeros((rows, cols), bool)
+    for x, y, w, h in rects:
+        x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, width), min(y + h, height)
+        if x1 > x0 and y1 > y0:
+            mask[y0 // tile:(y1 - 1) // tile + 1, x0 // tile:(x1 - 1) // tile + 1] = True
+    return mask.reshape(-1)
+
+
+def stage(image: np.ndarray, prev: np.ndarray, channels: int, tile: int,
+          candidates: np.ndarray | None = None) -> np.ndarray:
+    """Positions (``int32``, ascending) of the tiles that differ from ``prev``; updates ``prev``."""
+    height, row_bytes = image.shape
+    cols = grid_shape(height, row_bytes // channels, tile)[1]
+    changed = (tiles_of(image, channels, tile) != tiles_of(prev, channels, tile)).any(axis=1)
+    if candidates is not None:
+        changed &= candidates.astype(bool)
+    positions = np.flatnonzero(changed).astype(np.int32)
+    span = tile * channels
+    for p in positions:
+        ty, tx = divmod(int(p), cols)
+        rows = slice(ty * tile, (ty + 1) * tile)
+        cells = slice(tx * span, (tx + 1) * span)
+        prev[rows, cells] = image[rows, cells]
+    return positions
+
+
+def gather(image: np.ndarray, channels: int, tile: int, positions: np.ndarray) -> np.ndarray:
+    """The padded tiles at ``positions``: ``uint8[len(positions), tile*tile*channels]``."""
+    return np.ascontiguousarray(tiles_of(image, channels, tile)[np.asarray(positions, np.intp)])
+
+
+class TileStore:
+    """The shard-wide content store of one tile size, and its open page.
+
+    Holds the last ``capacity`` tiles (by id) for lookup; ids run from 0 without a gap.
+    ``hash_mask`` is accepted for parity with the native store (which ANDs every hash with
+    it); this reference compares bytes directly, which is what a correct store must do.
+    """
+
+    def __init__(self, tile_bytes: int, capacity: int, page_tiles: int, hash_mask: int = _U64):
+        if tile_bytes < 1 or capacity < 1 or page_tiles < 1:
+            raise ValueError("tile_bytes, capacity and page_tiles must be >= 1")
+        self.tile_bytes, self.capacity, self.page_tiles = tile_bytes, capacity, page_tiles
+        self.hash_mask = hash_mask
+        self.next_id = 0
+        self.page_first = 0
+        self._page: list[bytes] = []
+        self._ids: dict[bytes, int] = {}     # content -> id, live tiles only
+        self._content: dict[int, bytes] = {}  # id -> content, live tiles only
+
+    @property
+    def page_count(self) -> int:
+        return len(self._page)
+
+    @property
+    def live(self) -> int:
+        return len(self._content)
+
+    def add(self, tiles: np.ndarray, ids: np.ndarray, start: int = 0, min_id: int = 0,
+            firsts: np.ndarray | None = None, allowed: np.ndarray | None = None) -> int:
+        """Set ``ids[i]`` for ``start <= i < stop``; returns ``stop`` (see the module docstring)."""
+        for i in range(start, len(tiles)):
+            content = tiles[i].tobytes()
+            found = self._ids.get(content)
+            if found is not None and (found >= min_id or (
+                    allowed is not None and allowed[np.searchsorted(firsts, found, side="right") - 1])):
+                ids[i] = found
+                continue
+            if len(self._page) == self.page_tiles:
+                return i
+            new = self.next_id
+            if new >= self.capacity:  # the oldest live tile leaves the lookup
+                old = self._content.pop(new - self.capacity)
+                if self._ids.get(old) == new - self.capacity:  # not already replaced by a newer copy
+                    del self._ids[old]
+            self._ids[content] = new  # a copy below min_id is replaced by this one
+            self._content[new] = content
+            self._page.append(content)
+            self.next_id += 1
+            ids[i] = new
+        return len(tiles)
+
+    def take_page(self) -> tuple[int, int, bytes]:
+        """``(first id, count, bytes)`` of the open page, which then starts afresh."""
+        first, count, data = self.page_first, len(self._page), b"".join(self._page)
+        self.page_first += count
+        self._page = []
+        return first, count, data
+
+
+# -- grid blobs ----------------------------------------------------------------------------
+def _varint(out: bytearray, value: int) -> None:
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+
+
+def _zigzag(value: int) -> int:
+    return value << 1 if value >= 0 else ((-value) << 1) - 1
+
+
+def encode_key(ids: np.ndarray) -> bytes:
+    """Key grid blob of all ``ids`` of a frame, raster order."""
+    out = bytearray([GRID_KEY])
+    last = -1
+    for v in np.asarray(ids).tolist():
+        _varint(out, _zigzag(v - last - 1))
+        last = v
+    return bytes(out)
+
+
+def encode_delta(positions: np.ndarray, ids: np.ndarray) -> bytes:
+    """Delta grid blob: the new ``ids`` at ascending ``positions`` (all others unchanged)."""
+    positions = np.asarray(positions).tolist()
+    ids = np.asarray(ids).tolist()
+    runs = []
+    for i, p in enumerate(positions):
+        if runs and runs[-1][0] + runs[-1][1] == p:
+            runs[-1][1] += 1
+        else:
+            runs.append([p, 1, i])
+    out = bytearray([GRID_DELTA])
+    _varint(out, len(runs))
+    end, last = 0, -1
+    for start, length, first in runs:
+        _varint(out, start - end)
+        _varint(out, length - 1)
+        for v in ids[first:first + length]:
+            _varint(out, _zigzag(v - last - 1))
+            last = v
+        end = start + length
+    return bytes(out)
+
+
+class _Cursor:
+    def __init__(self, blob):
+        self.data, self.pos = bytes(blob), 0
+
+    def varint(self) -> int:
+        value, shift = 0, 0
+        while True:
+            if self.pos >= len(self.data):
+                raise CorruptShardError(f"grid: varint truncated at byte {self.pos}")
+            byte = self.data[self.pos]
+            self.pos += 1
+            value |= (byte & 0x7F) << shift
+            if byte < 0x80:
+                return value
+            shift += 7
+            if shift > 56:
+                raise CorruptShardError(f"grid: varint longer than 9 bytes at byte {self.pos}")
+
+
+def _unzigzag(u: int) -> int:
+    return (u >> 1) ^ -(u & 1)
+
+
+def decode_grid(blob, ids: np.ndarray, limit: int) -> int:
+    """Apply a grid blob to ``ids`` (int64, the previous frame's ids for a delta); returns its kind.
+
+    Every id must lie in ``[0, limit)``; anything malformed raises :class:`CorruptShardError`.
+    """
+    cur = _Cursor(blob)
+    if not cur.data:
+        raise CorruptShardError("grid: empty blob")
+    kind = cur.data[0]
+    cur.pos = 1
+    n = len(ids)
+    last = -1
+
+    def next_id():
+        nonlocal last
+        value = last + 1 + _unzigzag(cur.varint())
+        if not 0 <= value < limit:
+            raise CorruptShardError(f"grid: tile id {value} outside the store's [0, {limit})")
+        last = value
+        return value
+
+    if kind == GRID_KEY:
+        for p in range(n):
+            ids[p] = next_id()
+    elif kind == GRID_DELTA:
+        runs, end = cur.varint(), 0
+        if runs > n:
+            raise CorruptShardError(f"grid: {runs} runs in a grid of {n} tiles")
+        for _ in range(runs):
+            start = end + cur.varint()
+            length = cur.varint() + 1
+            if start + length > n:
+                raise CorruptShardError(f"grid: run [{start}, {start + length}) beyond {n} tiles")
+            for p in range(start, start + length):
+                ids[p] = next_id()
+            end = start + length
+    else:
+        raise CorruptShardError(f"grid: unknown kind {kind}")
+    if cur.pos != len(cur.data):
+        raise CorruptShardError(f"grid: {len(cur.data) - cur.pos} bytes left after the grid")
+    return kind
+
+
+def assemble(ids: np.ndarray, tiles: np.ndarray, height: int, width: int, channels: int,
+             tile: int) -> np.ndarray:
+    """The ``height x (width*channels)`` image whose tile at position p is ``tiles[ids[p]]``."""
+    rows, cols = grid_shape(height, width, tile)
+    grid = tiles[np.asarray(ids, np.intp)].reshape(rows, cols, tile, tile * channels)
+    full = grid.transpose(0, 2, 1, 3).reshape(rows * tile, cols * tile * channels)
+    return np.ascontiguousarray(full[:height, :width * channels])

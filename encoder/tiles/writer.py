@@ -1,0 +1,510 @@
+"""The capture side of the screen tiles: frames in, tile pages and frame rows out.
+
+Work is split so that the caller's capture loop pays only for one pass over its frame:
+
+1. On the caller's thread (:meth:`FrameWriter.add`): validate, compare the frame with the
+   previous frame of its screen (``stage``: one memcmp per band of tile rows when nothing
+   changed there), copy the changed tiles out (``gather``). The caller may reuse its buffer
+   as soon as ``add_frame`` returns. The GIL is released during both kernels.
+2. On the ``encoder-frames`` thread: look every changed tile up in the shard-wide content
+   store (hash, then a byte comparison), give new tiles ids and pack them into pages.
+3. On the shard writer's thread: compress pages (zstd, level 6 by default) and frame
+   blocks, and write them.
+
+Ordering keeps a crash harmless: a frame row is written only after every page holding its
+tiles, and pages and rows are flushed at the latest ``flush_seconds`` after a frame arrived.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from ..errors import EncoderError, LimitError, SchemaError
+from ..streams import validate
+from . import kernels
+from .layout import (CHANNELS, DEFAULT_TILE, FORMATS, FRAME, MAX_PAGE_BYTES, MAX_SCREEN, MAX_SIDE, MAX_TILE,
+                     MIN_TILE, TILE, grid_shape)
+from .reference import candidates_of
+
+_STOP = object()
+_ALL_BITS = (1 << 64) - 1
+
+
+@dataclass
+class FrameOptions:
+    """Settings of a writer's frames (see :meth:`FrameWriterMixin.configure_frames`)."""
+    tile: int = DEFAULT_TILE
+    pixel_format: str | None = None   # of 4-channel input; None: 'bgra' (mss, X11); 3 channels: 'rgb'
+    level: int = 6
+    page_bytes: int = MAX_PAGE_BYTES
+    store_bytes: int = 64 << 20
+    block_frames: int = 64
+    page_budget: int = 12             # refreshes keep a frame within this many pages (0: no refresh)
+    refresh_frames: int = 16          # frames of a screen between refreshes
+    reach_pages: int = 32             # hits outside these recent pages and the screen's own are copied
+    max_pending_bytes: int = 32 << 20
+    background: bool | None = None    # None: as the shard writer
+    backend: str | None = None        # None: encoder.tiles.kernels.BACKEND
+    hash_mask: int = _ALL_BITS        # tests force collisions with 0
+
+    def check(self) -> None:
+        if not MIN_TILE <= self.tile <= MAX_TILE:
+            raise LimitError(f"tile must be in [{MIN_TILE}, {MAX_TILE}] pixels, not {self.tile}")
+        if self.pixel_format is not None and self.pixel_format not in FORMATS:
+            raise SchemaError(f"pixel_format must be one of {sorted(FORMATS)}, not {self.pixel_format!r}")
+        if not 1 <= self.page_bytes <= MAX_PAGE_BYTES:
+            raise LimitError(f"page_bytes must be in [1, {MAX_PAGE_BYTES}], not {self.page_bytes}")
+        if self.store_bytes < 1 or self.max_pending_bytes < 1:
+            raise LimitError("store_bytes and max_pending_bytes must be positive")
+        if not 1 <= self.block_frames <= 65536:
+            raise LimitError(f"block_frames must be in [1, 65536], not {self.block_frames}")
+        if self.reach_pages < 0 or self.page_budget < 0 or self.refresh_frames < 1:
+            raise LimitError("reach_pages and page_budget must be >= 0 (0: unbounded), refresh_frames >= 1")
+        if not -7 <= self.level <= 22:
+            raise LimitError(f"level must be a zstd level in [-7, 22], not {self.level}")
+
+
+@dataclass
+class _Screen:
+    """Caller-side state of one screen: its geometry and its previous frame."""
+    height: int
+    width: int
+    code: int
+    prev: np.ndarray
+    since_refresh: int = 0
+
+
+@dataclass
+class _Item:
+    """One staged frame, handed from the caller to the frame thread."""
+    t: int
+    screen: int
+    width: int
+    height: int
+    code: int
+    channels: int
+    positions: np.ndarray
+    tiles: np.ndarray
+    key: bool
+    nbytes: int = 0   # staged bytes, counted against max_pending_bytes
+    all_tiles: np.ndarray | None = None   # every tile of the frame, when it refreshes old ones
+
+
+@dataclass
+class _Row:
+    """A frame whose tiles have ids; it waits for its pages, then for its block."""
+    item: _Item
+    ids: np.ndarray
+    max_id: int
+    store: tuple
+    since: float
+
+
+@dataclass
+class _Usage:
+    """Frame-thread view of one screen: the ids of its latest frame and the pages they use."""
+    ids: np.ndarray     # per position
+    pages: np.ndarray   # page (index in the store) of each position's tile
+    uses: np.ndarray    # positions per page
+
+
+@dataclass
+class _Emitted:
+    """Ids of the last written frame of a screen (the base of the next delta grid)."""
+    ids: np.ndarray
+
+
+def image_layout(image, pixel_format: str | None, default_4: str) -> tuple[np.ndarray, int, int, int, int]:
+    """Validate a frame; returns (rows of bytes, height, width, format code, channels)."""
+    if not isinstance(image, np.ndarray):
+        raise SchemaError(f"a frame must be a numpy array, not {type(image).__name__}", stream="frame")
+    if image.dtype != np.uint8:
+        raise SchemaError(f"a frame must have dtype uint8, not {image.dtype}", stream="frame")
+    if image.ndim == 2:
+        channels = 1
+    elif image.ndim == 3 and image.shape[2] in (3, 4):
+        channels = image.shape[2]
+    else:
+        raise SchemaError(f"a frame must be HxW (gray), HxWx3 or HxWx4, not shape {image.shape}",
+                          stream="frame")
+    height, width = image.shape[:2]
+    if height < 1 or width < 1:
+        raise SchemaError(f"empty frame of shape {image.shape}", stream="frame")
+    if height > MAX_SIDE or width > MAX_SIDE:
+        raise LimitError(f"frame of {width}x{height} exceeds {MAX_SIDE}x{MAX_SIDE}", stream="frame")
+    if not image.flags.c_contiguous:
+        raise SchemaError("a frame must be C-contiguous (pass np.ascontiguousarray(image))", stream="frame")
+    if pixel_format is None:
+        pixel_format = {1: "gray", 3: "rgb", 4: default_4}[channels]
+    if pixel_format not in FORMATS:
+        raise SchemaError(f"pixel_format must be one of {sorted(FORMATS)}, not {pixel_format!r}", stream="frame")
+    code, expected = FORMATS[pixel_format]
+    if expected != channels:
+        raise SchemaError(f"pixel_format {pixel_format!r} has {expected} channels, the frame {channels}",
+                          stream="frame")
+    return image.reshape(height, width * channels), height, width, code, channels
+
+
+def _rects(changed, height: int, width: int, tile: int) -> np.ndarray:
+    try:
+        rects = [tuple(int(v) for v in r) for r in changed]
+    except (TypeError, ValueError):
+        raise SchemaError("changed must be a list of (x, y, w, h) integer rectangles", stream="frame") from None
+    for r in rects:
+        if len(r) != 4 or r[2] < 0 or r[3] < 0:
+            raise SchemaError(f"changed rectangle {r} is not (x, y, w, h) with w, h >= 0", stream="frame")
+    return candidates_of(rects, height, width, tile).view(np.uint8)
+
+
+class FrameWriter:
+    """Frame pipeline of one :class:`~encoder.shard.ShardWriter` (created on the first frame)."""
+
+    def __init__(self, shard, options: FrameOptions):
+        options.check()
+        self.shard, self.options = shard, options
+        self.k = kernels.load(options.backend)
+        self.screens: dict[int, _Screen] = {}
+        self.stores: dict[tuple, object] = {}
+        self.store_t: dict[tuple, int] = {}
+        self.waiting: list[_Row] = []     # rows whose pages are not all written yet
+        self.ready: list[_Row] = []       # rows that may be written, in order
+        self.emitted: dict[int, _Emitted] = {}
+        self.usage: dict[int, _Usage] = {}         # each screen's latest ids and their pages
+        self.page_firsts: dict[tuple, list] = {}   # first id of every page written, per store
+        self.firsts_cache: dict[tuple, np.ndarray] = {}
+        self.flush_seconds = shard.flush_seconds
+        self.stats = {"frames": 0, "changed_tiles": 0, "new_tiles": 0, "pages": 0, "page_bytes": 0,
+                      "frame_blocks": 0, "grid_bytes": 0, "peak_pending_bytes": 0,
+                      "refreshed_tiles": 0}
+        self.error: BaseException | None = None
+        self.pending_bytes = 0
+        self.cond = threading.Condition()
+        self.add_lock = threading.Lock()  # add_frame may come from one capture thread per screen
+        self.closed = False
+        background = options.background
+        if background is None:
+            background = shard._queue is not None
+        if background and shard._queue is None:
+            raise EncoderError("frames can be encoded in the background only if the shard writer is "
+                               "(ShardWriter(background=True))")
+        self.queue: queue.Queue | None = None
+        if background:
+            self.queue = queue.Queue()
+            self.thread = threading.Thread(target=self._run, name="encoder-frames", daemon=True)
+            self.thread.start()
+        shard.declare(TILE, level=options.level, block_rows=1)
+        shard.declare(FRAME, level=options.level, block_rows=options.block_frames)
+
+    # -- caller's thread ----------------------------------------------------------------
+    def add(self, t_us, image, screen: int, changed, pixel_format: str | None) -> None:
+        with self.add_lock:
+            self._add(t_us, image, screen, changed, pixel_format)
+
+    def _add(self, t_us, image, screen: int, changed, pixel_format: str | None) -> None:
+        self.raise_pending()
+        if isinstance(t_us, (bool, np.bool_)) or not isinstance(t_us, (int, np.integer)):
+            raise SchemaError(f"t_us must be an integer (microseconds), not {type(t_us).__name__}",
+                              stream="frame", column="t")
+        t = int(t_us)
+        if not -(1 << 63) <= t < (1 << 63):
+            raise SchemaError(f"t_us {t} does not fit int64", stream="frame", column="t")
+        if isinstance(screen, (bool, np.bool_)) or not isinstance(screen, (int, np.integer)) \
+                or not 0 <= screen <= MAX_SCREEN:
+            raise SchemaError(f"screen must be an integer in [0, {MAX_SCREEN}], not {screen!r}",
+                              stream="frame", column="screen")
+        screen = int(screen)
+        rows, height, width, code, channels = image_layout(
+            image, pixel_format, self.options.pixel_format or "bgra")
+        tile = self.options.tile
+        candidates = None if changed is None else _rects(changed, height, width, tile)
+        state = self.screens.get(screen)
+        if state is None or (state.height, state.width, state.code) != (height, width, code):
+            state = self.screens[screen] = _Screen(height, width, code, np.array(rows, copy=True))
+            rows_n, cols_n = grid_shape(height, width, tile)
+            positions = np.arange(rows_n * cols_n, dtype=np.int32)
+            key = True
+        else:
+            positions = self.k.stage(rows, state.prev, channels, tile, candidates)
+            key = False
+        all_tiles = None
+        state.since_refresh += 1
+        if not key and self.options.page_budget and state.since_refresh >= self.options.refresh_frames:
+            # every block_frames frames the frame thread re-stores the tiles of this screen
+            # that lie in pages beyond reach; it needs their bytes (one copy of the frame)
+            state.since_refresh = 0
+            rows_n, cols_n = grid_shape(height, width, tile)
+            all_tiles = self.k.gather(rows, channels, tile, np.arange(rows_n * cols_n, dtype=np.int32))
+            tiles = all_tiles[positions]
+        elif len(positions):
+            tiles = self.k.gather(rows, channels, tile, positions)
+        else:
+            tiles = np.empty((0, tile * tile * channels), np.uint8)
+        if key:
+            state.since_refresh = 0
+        item = _Item(t, screen, width, height, code, channels, positions, tiles, key,
+                     positions.nbytes + tiles.nbytes + 64 + (0 if all_tiles is None else all_tiles.nbytes),
+                     all_tiles)
+        if self.queue is None:
+            self._process(item)
+            return
+        size = item.nbytes
+        with self.cond:  # bounded memory: wait while the frame thread is far behind
+            while self.pending_bytes and self.pending_bytes + size > self.options.max_pending_bytes \
+                    and self.error is None:
+                self.cond.wait()
+            self.pending_bytes += size
+            self.stats["peak_pending_bytes"] = max(self.stats["peak_pending_bytes"], self.pending_bytes)
+        self.queue.put(item)
+
+    def flush(self) -> None:
+        """Write every page and frame row accepted so far (returns when handed to the shard)."""
+        if self.closed:
+            return
+        if self.queue is None:
+            self._flush_all()
+        else:
+            done = threading.Event()
+            self.queue.put(done)
+            while not done.wait(0.1):
+                if not self.thread.is_alive():
+                    break
+        self.raise_pending()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if self.queue is not None:
+            if self.thread.is_alive():
+                self.queue.put(threading.Event())
+                self.queue.put(_STOP)
+                self.thread.join()
+            if not self.queue.empty() and self.error is None:
+                self.error = EncoderError("internal: the frame thread stopped with frames left",
+                                          shard=self.shard.name)
+        elif self.error is None:
+            self._flush_all()
+        self.raise_pending()
+
+    def raise_pending(self) -> None:
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+
+    # -- frame thread -------------------------------------------------------------------
+    def _run(self) -> None:
+        while True:
+            try:  # wake up to honour flush_seconds even when no frame arrives
+                item = self.queue.get(timeout=self.flush_seconds)
+            except queue.Empty:
+                item = None
+            if item is _STOP:
+                return
+            if item is None:
+                try:
+                    if self.error is None and time.monotonic() - self._oldest() >= self.flush_seconds:
+                        self._flush_all()
+                except BaseException as exc:
+                    self.error = exc
+                continue
+            try:
+                if self.error is None:
+                    if isinstance(item, threading.Event):
+                        self._flush_all()
+                    else:
+                        self._process(item)
+            except BaseException as exc:  # reported to the caller on its next call
+                self.error = exc
+            finally:
+                if isinstance(item, threading.Event):
+                    item.set()
+                elif isinstance(item, _Item):
+                    with self.cond:
+                        self.pending_bytes -= item.nbytes
+                        self.cond.notify_all()
+
+    def _store(self, channels: int):
+        key = (channels, self.options.tile)
+        store = self.stores.get(key)
+        if store is None:
+            tile_bytes = self.options.tile ** 2 * channels
+            store = self.stores[key] = self.k.TileStore(
+                tile_bytes, max(1, self.options.store_bytes // tile_bytes),
+                max(1, self.options.page_bytes // tile_bytes), self.options.hash_mask)
+        return key, store
+
+    def _firsts(self, key: tuple, store) -> np.ndarray:
+        """First id of every page of a store: the written ones, then the open one."""
+        written = self.page_firsts.setdefault(key, [])
+        cached = self.firsts_cache.get(key)
+        if cached is None or len(cached) != len(written) + 1 or cached[-1] != store.page_first:
+            cached = self.firsts_cache[key] = np.array(written + [store.page_first], np.int64)
+        return cached
+
+    def _min_id(self, key: tuple, store) -> int:
+        """Lowest id a lookup may return outside the screen's pages: the first id of the
+        oldest of the ``reach_pages`` most recent pages (the open one included)."""
+        reach = self.options.reach_pages
+        if not reach:
+            return 0
+        firsts = self._firsts(key, store)
+        return int(firsts[max(0, len(firsts) - reach)])
+
+    def _add_tiles(self, key: tuple, store, tiles: np.ndarray, t: int, usage: _Usage | None,
+                   fresh: bool = False) -> np.ndarray:
+        """Ids of ``tiles`` (new ones go to the open page, full pages are written).
+
+        A tile found in a page beyond reach is stored again unless the screen's latest frame
+        already uses that page. ``fresh``: every tile not already in the open page is stored
+        again (a refresh).
+        """
+        count = len(tiles)
+        ids = np.empty(count, np.int64)
+        pos = 0
+        while pos < count:
+            if fresh:
+                pos = store.add(tiles, ids, pos, store.page_first)
+            elif self.options.reach_pages and usage is not None:
+                firsts = self._firsts(key, store)
+                allowed = np.zeros(len(firsts), np.uint8)
+                allowed[:len(usage.uses)] = usage.uses[:len(firsts)] > 0
+                pos = store.add(tiles, ids, pos, self._min_id(key, store), firsts, allowed)
+            else:
+                pos = store.add(tiles, ids, pos, self._min_id(key, store))
+            self.store_t[key] = t
+            if pos < count:  # the page filled up mid-frame
+                self._write_page(key, store)
+        return ids
+
+    def _stale(self, key: tuple, store, usage: _Usage) -> np.ndarray:
+        """Positions whose tiles a refresh stores again: those in the pages that the fewest
+        distinct tiles of this frame use, until the frame needs at most ``page_budget``
+        pages (the open page included)."""
+        firsts = self._firsts(key, store)
+        current = usage.ids
+        page = np.searchsorted(firsts, current, side="right") - 1
+        uses = np.bincount(np.searchsorted(firsts, np.unique(current), side="right") - 1, minlength=len(firsts))
+        uses[-1] = 0  # the open page is needed anyway
+        used = np.flatnonzero(uses)
+        excess = len(used) + 1 - self.options.page_budget
+        if excess <= 0:
+            return np.zeros(len(current), bool)
+        evict = np.zeros(len(firsts), bool)
+        evict[used[np.argsort(uses[used], kind="stable")[:excess]]] = True
+        return evict[page]
+
+    def _track(self, key: tuple, store, screen: int, positions: np.ndarray, ids: np.ndarray, key_frame: bool):
+        """Record a screen's new ids and the pages they lie in."""
+        firsts = self._firsts(key, store)
+        pages = (np.searchsorted(firsts, ids, side="right") - 1).astype(np.int32)
+        usage = self.usage.get(screen)
+        if key_frame or usage is None:
+            self.usage[screen] = _Usage(ids.copy(), pages, np.bincount(pages, minlength=len(firsts)).astype(np.int32))
+            return
+        if len(usage.uses) < len(firsts):
+            usage.uses = np.concatenate([usage.uses, np.zeros(len(firsts) - len(usage.uses), np.int32)])
+        np.subtract.at(usage.uses, usage.pages[positions], 1)
+        np.add.at(usage.uses, pages, 1)
+        usage.pages[positions] = pages
+        usage.ids[positions] = ids
+
+    def _process(self, item: _Item) -> None:
+        key, store = self._store(item.channels)
+        usage = None if item.key else self.usage.get(item.screen)
+        before = store.next_id
+        ids = self._add_tiles(key, store, item.tiles, item.t, usage)
+        changed = len(ids)
+        self._track(key, store, item.screen, item.positions, ids, item.key)
+        if item.all_tiles is not None and usage is not None and self.options.page_budget:
+            more = np.flatnonzero(self._stale(key, store, usage)).astype(np.int32)
+            if len(more):
+                fresh = self._add_tiles(key, store, np.ascontiguousarray(item.all_tiles[more]), item.t, usage,
+                                        fresh=True)
+                self._track(key, store, item.screen, more, fresh, False)
+                self.stats["refreshed_tiles"] += len(more)
+                keep = ~np.isin(item.positions, more)  # a refreshed position takes its fresh id
+                positions = np.concatenate([item.positions[keep], more])
+                order = np.argsort(positions, kind="stable")
+                item.positions, ids = positions[order], np.concatenate([ids[keep], fresh])[order]
+        item.all_tiles = None
+        self.store_t[key] = item.t
+        if store.page_count == store.page_tiles:
+            self._write_page(key, store)
+        self.stats["frames"] += 1
+        self.stats["changed_tiles"] += changed
+        self.stats["new_tiles"] += store.next_id - before
+        item.tiles = None  # the staged copy is no longer needed
+        self.waiting.append(_Row(item, ids, int(ids.max()) if len(ids) else -1, key, time.monotonic()))
+        self._release()
+        if self.flush_seconds is not None and time.monotonic() - self._oldest() >= self.flush_seconds:
+            self._flush_all()
+
+    def _oldest(self) -> float:
+        rows = self.ready or self.waiting
+        return rows[0].since if rows else float("inf")
+
+    def _release(self) -> None:
+        """Move rows whose pages are all written to ``ready``; write full blocks."""
+        while self.waiting and self.waiting[0].max_id < self.stores[self.waiting[0].store].page_first:
+            self.ready.append(self.waiting.pop(0))
+        size = self.options.block_frames
+        while len(self.ready) >= size:
+            self._write_frames(self.ready[:size])
+            del self.ready[:size]
+
+    def _flush_all(self) -> None:
+        for key, store in self.stores.items():
+            if store.page_count:
+                self._write_page(key, store)
+        self._release()
+        if self.ready:
+            self._write_frames(self.ready)
+            self.ready = []
+
+    def _write_page(self, key: tuple, store) -> None:
+        first, count, data = store.take_page()
+        self.page_firsts.setdefault(key, []).append(first)
+        self.stats["pages"] += 1
+        self.stats["page_bytes"] += len(data)
+        self._submit(TILE, {"t": [self.store_t.get(key, 0)], "channels": [key[0]], "tile": [key[1]],
+                            "first": [first], "count": [count], "page": pa.array([data], pa.binary())})
+
+    def _write_frames(self, rows: list[_Row]) -> None:
+        grids, seen = [], set()
+        for row in rows:
+            item = row.item
+            state = self.emitted.get(item.screen)
+            if item.key or state is None:
+                state = self.emitted[item.screen] = _Emitted(row.ids)
+            else:
+                state.ids[item.positions] = row.ids
+            if item.key or item.screen not in seen:
+                grids.append(self.k.encode_key(state.ids))
+            else:
+                grids.append(self.k.encode_delta(item.positions, row.ids))
+            seen.add(item.screen)
+        self.stats["frame_blocks"] += 1
+        self.stats["grid_bytes"] += sum(len(g) for g in grids)
+        items = [r.item for r in rows]
+        self._submit(FRAME, {
+            "t": np.array([i.t for i in items], np.int64),
+            "screen": np.array([i.screen for i in items], np.uint8),
+            "width": np.array([i.width for i in items], np.int32),
+            "height": np.array([i.height for i in items], np.int32),
+            "format": np.array([i.code for i in items], np.uint8),
+            "tile": np.full(len(items), self.options.tile, np.uint16),
+            "grid": pa.array(grids, pa.binary()),
+        })
+
+    def _submit(self, stream, columns: dict) -> None:
+        """Hand one block to the shard writer (its queue is thread-safe; the footer counts rows)."""
+        shard = self.shard
+        columns = validate(stream, columns)
+        rows = len(columns["t"])
+        shard._rows[stream.name] = shard._rows.get(stream.name, 0) + rows
+        shard._submit(stream, columns)

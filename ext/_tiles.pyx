@@ -1,0 +1,630 @@
+# cython: language_level=3, embedsignature=True
+"""Native capture-path kernels of the screen tiles: compare, gather, hash, store, grid coding.
+
+Each public function returns exactly what its NumPy reference in
+:mod:`encoder.tiles.reference` returns (same positions, ids, page bytes and grid bytes);
+that module's docstring is the contract. The Python-level functions validate dtypes,
+shapes and sizes and allocate the outputs; the kernels below them take raw pointers into
+validated buffers, touch no Python object and release the GIL, so the capture loop and
+the frame-encoding thread run in parallel. Bounds and wraparound checks are off per
+kernel, only where the caller has validated every size.
+
+Images are 2-D ``uint8`` arrays of ``height x (width * channels)`` bytes, C-contiguous.
+"""
+cimport cython
+from cpython.bytes cimport PyBytes_FromStringAndSize
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdlib cimport calloc, free, malloc
+from libc.string cimport memcmp, memcpy, memset
+
+import numpy as np
+
+cdef extern from *:
+    """
+    #include <stdint.h>
+    #include <string.h>
+    /* XXH64 (seed 0), after the reference implementation by Yann Collet (BSD-2). */
+    #define ENC_P1 0x9E3779B185EBCA87ULL
+    #define ENC_P2 0xC2B2AE3D27D4EB4FULL
+    #define ENC_P3 0x165667B19E3779F9ULL
+    #define ENC_P4 0x85EBCA77C2B2AE63ULL
+    #define ENC_P5 0x27D4EB2F165667C5ULL
+    static inline uint64_t enc_rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+    static inline uint64_t enc_read64(const uint8_t* p) { uint64_t v; memcpy(&v, p, 8); return v; }
+    static inline uint32_t enc_read32(const uint8_t* p) { uint32_t v; memcpy(&v, p, 4); return v; }
+    static inline uint64_t enc_round(uint64_t acc, uint64_t in) {
+        acc += in * ENC_P2; acc = enc_rotl(acc, 31); return acc * ENC_P1;
+    }
+    static inline uint64_t enc_merge(uint64_t acc, uint64_t v) {
+        acc ^= enc_round(0, v); return acc * ENC_P1 + ENC_P4;
+    }
+    static inline uint64_t enc_xxh64(const uint8_t* p, size_t n) {
+        const uint8_t* end = p + n;
+        uint64_t h;
+        if (n >= 32) {
+            const uint8_t* limit = end - 32;
+            uint64_t v1 = ENC_P1 + ENC_P2, v2 = ENC_P2, v3 = 0, v4 = 0 - ENC_P1;
+            do {
+                v1 = enc_round(v1, enc_read64(p)); v2 = enc_round(v2, enc_read64(p + 8));
+                v3 = enc_round(v3, enc_read64(p + 16)); v4 = enc_round(v4, enc_read64(p + 24));
+                p += 32;
+            } while (p <= limit);
+            h = enc_rotl(v1, 1) + enc_rotl(v2, 7) + enc_rotl(v3, 12) + enc_rotl(v4, 18);
+            h = enc_merge(h, v1); h = enc_merge(h, v2); h = enc_merge(h, v3); h = enc_merge(h, v4);
+        } else {
+            h = ENC_P5;
+        }
+        h += (uint64_t)n;
+        while (p + 8 <= end) { h ^= enc_round(0, enc_read64(p)); h = enc_rotl(h, 27) * ENC_P1 + ENC_P4; p += 8; }
+        if (p + 4 <= end) { h ^= (uint64_t)enc_read32(p) * ENC_P1; h = enc_rotl(h, 23) * ENC_P2 + ENC_P3; p += 4; }
+        while (p < end) { h ^= (*p) * ENC_P5; h = enc_rotl(h, 11) * ENC_P1; p++; }
+        h ^= h >> 33; h *= ENC_P2; h ^= h >> 29; h *= ENC_P3; h ^= h >> 32;
+        return h;
+    }
+    """
+    uint64_t xxh64 "enc_xxh64"(const uint8_t* p, size_t n) noexcept nogil
+
+GRID_KEY = 0
+GRID_DELTA = 1
+
+cdef enum:
+    GRID_KEY_C = 0
+    GRID_DELTA_C = 1
+    # An arena chunk holds about this many bytes of tiles (allocated on first use).
+    CHUNK_BYTES = 4 << 20
+    # Entries of a new store's hash table (it doubles while over half full).
+    FIRST_TABLE = 1024
+
+
+# ---------------------------------------------------------------------------------------
+# Compare and gather (the caller's thread)
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+@cython.cdivision(True)
+cdef Py_ssize_t _stage(const uint8_t* image, uint8_t* prev, Py_ssize_t height,
+                       Py_ssize_t row_bytes, Py_ssize_t channels, Py_ssize_t tile,
+                       const uint8_t* candidates, int32_t* out) noexcept nogil:
+    """Write to ``out`` the ascending positions of the tiles of ``image`` that differ from
+    ``prev`` (only ``candidates[p] != 0`` when given) and copy them into ``prev``.
+
+    Both images are ``height x row_bytes``; ``out`` holds one int32 per tile. Without
+    candidates a band of ``tile`` rows is first compared in one memcmp, which is the whole
+    cost of a band that did not change (most of them): the unchanged frame reads each of
+    its bytes once, at memory speed.
+    """
+    cdef Py_ssize_t span = tile * channels, width = row_bytes // channels
+    cdef Py_ssize_t cols = (width + tile - 1) // tile, rows = (height + tile - 1) // tile
+    cdef Py_ssize_t ty, tx, y, y0, y1, x0, xb, p, first, count = 0
+    for ty in range(rows):
+        y0 = ty * tile
+        y1 = min(y0 + tile, height)
+        if candidates == NULL and memcmp(image + y0 * row_bytes, prev + y0 * row_bytes,
+                                         (y1 - y0) * row_bytes) == 0:
+            continue
+        for tx in range(cols):
+            p = ty * cols + tx
+            if candidates != NULL and candidates[p] == 0:
+                continue
+            x0 = tx * span
+            xb = min(span, row_bytes - x0)
+            first = -1
+            for y in range(y0, y1):
+                if memcmp(image + y * row_bytes + x0, prev + y * row_bytes + x0, xb) != 0:
+                    first = y
+                    break
+            if first < 0:
+                continue
+            out[count] = <int32_t>p
+            count += 1
+            for y in range(first, y1):  # rows above the first difference are equal already
+                memcpy(prev + y * row_bytes + x0, image + y * row_bytes + x0, xb)
+    return count
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+@cython.cdivision(True)
+cdef void _gather(const uint8_t* image, Py_ssize_t height, Py_ssize_t row_bytes,
+                  Py_ssize_t channels, Py_ssize_t tile, const int32_t* positions,
+                  Py_ssize_t count, uint8_t* out) noexcept nogil:
+    """Copy the tiles at ``positions`` (valid for this image) into ``out``, one after the
+    other, ``tile * tile * channels`` bytes each, zero where the tile overhangs the frame."""
+    cdef Py_ssize_t span = tile * channels, width = row_bytes // channels
+    cdef Py_ssize_t cols = (width + tile - 1) // tile
+    cdef Py_ssize_t k, r, y, x0, xb, ty, tx
+    cdef uint8_t* dst
+    for k in range(count):
+        ty = positions[k] // cols
+        tx = positions[k] - ty * cols
+        x0 = tx * span
+        xb = min(span, row_bytes - x0)
+        dst = out + k * span * tile
+        for r in range(tile):
+            y = ty * tile + r
+            if y < height:
+                memcpy(dst, image + y * row_bytes + x0, xb)
+                if xb < span:
+                    memset(dst + xb, 0, span - xb)
+            else:
+                memset(dst, 0, span)
+            dst += span
+
+
+cdef object _image(image, str name):
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 2:
+        raise TypeError(f"{name} must be a 2-D uint8 numpy array (rows of bytes)")
+    if not image.flags.c_contiguous:
+        raise ValueError(f"{name} must be C-contiguous")
+    return image
+
+
+cdef Py_ssize_t _grid_tiles(Py_ssize_t height, Py_ssize_t row_bytes, int channels, int tile) except -1:
+    if channels not in (1, 3, 4):
+        raise ValueError(f"channels must be 1, 3 or 4, not {channels}")
+    if tile < 1:
+        raise ValueError(f"tile must be >= 1, not {tile}")
+    if row_bytes % channels:
+        raise ValueError(f"row of {row_bytes} bytes is not a whole number of {channels}-byte pixels")
+    cdef Py_ssize_t width = row_bytes // channels
+    return ((height + tile - 1) // tile) * ((width + tile - 1) // tile)
+
+
+@cython.boundscheck(False)  # every index below was checked
+@cython.wraparound(False)
+def stage(image, prev, int channels, int tile, candidates=None):
+    """Positions (``int32``, ascending) of the tiles of ``image`` that differ from ``prev``.
+
+    Copies those tiles into ``prev`` (the previous frame of the screen, same shape). With
+    ``candidates`` (``uint8`` or ``bool``, one per tile) only those tiles are compared.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> prev = np.zeros((4, 8), np.uint8); image = prev.copy(); image[3, 7] = 1
+    >>> stage(image, prev, 1, 4).tolist(), int(prev[3, 7])
+    ([1], 1)
+    """
+    _image(image, "image")
+    _image(prev, "prev")
+    if prev.shape[0] != image.shape[0] or prev.shape[1] != image.shape[1]:
+        raise ValueError(f"prev has shape {prev.shape}, image {image.shape}")
+    if not prev.flags.writeable:
+        raise ValueError("prev must be writeable")
+    cdef Py_ssize_t height = image.shape[0], row_bytes = image.shape[1]
+    cdef Py_ssize_t n = _grid_tiles(height, row_bytes, channels, tile)
+    cdef const uint8_t[:, ::1] img = image
+    cdef uint8_t[:, ::1] old = prev
+    cdef const uint8_t[::1] cand
+    cdef const uint8_t* cand_ptr = NULL
+    if candidates is not None:
+        candidates = np.ascontiguousarray(candidates).view(np.uint8)
+        if candidates.shape != (n,):
+            raise ValueError(f"candidates must hold {n} flags, not {candidates.shape}")
+        cand = candidates
+        if n:
+            cand_ptr = &cand[0]
+    out = np.empty(n, np.int32)
+    cdef int32_t[::1] pos = out
+    cdef Py_ssize_t count = 0
+    if n and height and row_bytes:
+        with nogil:
+            count = _stage(&img[0, 0], &old[0, 0], height, row_bytes, channels, tile, cand_ptr, &pos[0])
+    return out[:count]
+
+
+@cython.boundscheck(False)  # every index below was checked
+@cython.wraparound(False)
+def gather(image, int channels, int tile, positions):
+    """The padded tiles at ``positions``: ``uint8[len(positions), tile*tile*channels]``."""
+    _image(image, "image")
+    cdef Py_ssize_t height = image.shape[0], row_bytes = image.shape[1]
+    cdef Py_ssize_t n = _grid_tiles(height, row_bytes, channels, tile)
+    positions = np.ascontiguousarray(positions, np.int32)
+    if positions.ndim != 1:
+        raise ValueError("positions must be 1-D")
+    cdef Py_ssize_t count = positions.shape[0]
+    if count and (positions.min() < 0 or positions.max() >= n):
+        raise ValueError(f"positions outside [0, {n})")
+    out = np.empty((count, tile * tile * channels), np.uint8)
+    cdef const uint8_t[:, ::1] img = image
+    cdef const int32_t[::1] pos = positions
+    cdef uint8_t[:, ::1] dst = out
+    if count:
+        with nogil:
+            _gather(&img[0, 0], height, row_bytes, channels, tile, &pos[0], count, &dst[0, 0])
+    return out
+
+
+@cython.boundscheck(False)  # every index below was checked
+@cython.wraparound(False)
+def tile_hash(tile):
+    """XXH64 (seed 0) of a tile's bytes, as the store computes it.
+
+    Examples
+    --------
+    >>> tile_hash(b"") == 0xEF46DB3751D8E999
+    True
+    """
+    cdef const uint8_t[::1] data = np.frombuffer(memoryview(tile).cast("B"), np.uint8) \
+        if not isinstance(tile, np.ndarray) else np.ascontiguousarray(tile).reshape(-1).view(np.uint8)
+    cdef uint64_t h
+    cdef uint8_t empty = 0
+    with nogil:
+        h = xxh64(&data[0] if data.shape[0] else &empty, data.shape[0])
+    return h
+
+
+# ---------------------------------------------------------------------------------------
+# The content store
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef inline Py_ssize_t _page_of(const int64_t* firsts, Py_ssize_t pages, int64_t tile_id) noexcept nogil:
+    """The last k with firsts[k] <= tile_id (firsts ascending, firsts[0] == 0 <= tile_id)."""
+    cdef Py_ssize_t lo = 0, hi = pages, mid
+    while hi - lo > 1:
+        mid = (lo + hi) >> 1
+        if firsts[mid] <= tile_id:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+cdef struct Entry:
+    uint64_t hash
+    int64_t id      # -1: empty
+
+
+cdef class TileStore:
+    """The shard-wide content store of one tile size, and its open page.
+
+    Lookup is an open-addressing hash table (linear probing) of the live tiles: the last
+    ``capacity`` ids, kept in an arena of ``capacity`` slots (id ``i`` lives in slot
+    ``i % capacity``) that grows by chunks as tiles arrive. When id ``i`` takes the slot of
+    id ``i - capacity``, that one leaves the table (backward-shift deletion, so no
+    tombstones). A hash match counts only when the bytes match too. New tiles are also
+    copied into the open page (``page_tiles`` at most); :meth:`take_page` hands it over.
+
+    Memory: at most ``capacity * (tile_bytes + 8)`` bytes of arena and slot hashes, a table
+    of 16-byte entries kept at most half full (under ``4 * capacity`` entries), one page.
+    """
+    cdef readonly Py_ssize_t tile_bytes, capacity, page_tiles, page_count, live
+    cdef readonly int64_t next_id, page_first
+    cdef uint64_t mask
+    cdef Entry* table
+    cdef Py_ssize_t table_size
+    cdef uint8_t** chunks
+    cdef uint64_t** chunk_hash
+    cdef Py_ssize_t chunk_tiles, n_chunks, max_chunks
+    cdef uint8_t* page
+
+    def __cinit__(self, Py_ssize_t tile_bytes, Py_ssize_t capacity, Py_ssize_t page_tiles,
+                  hash_mask=0xFFFFFFFFFFFFFFFF):
+        if tile_bytes < 1 or capacity < 1 or page_tiles < 1:
+            raise ValueError("tile_bytes, capacity and page_tiles must be >= 1")
+        self.tile_bytes, self.capacity, self.page_tiles = tile_bytes, capacity, page_tiles
+        self.mask = <uint64_t>int(hash_mask)
+        self.chunk_tiles = max(1, min(capacity, CHUNK_BYTES // tile_bytes))
+        self.max_chunks = (capacity + self.chunk_tiles - 1) // self.chunk_tiles
+        self.chunks = <uint8_t**>calloc(self.max_chunks, sizeof(uint8_t*))
+        self.chunk_hash = <uint64_t**>calloc(self.max_chunks, sizeof(uint64_t*))
+        self.table_size = FIRST_TABLE
+        self.table = <Entry*>malloc(self.table_size * sizeof(Entry))
+        self.page = <uint8_t*>malloc(page_tiles * tile_bytes)
+        if self.chunks == NULL or self.chunk_hash == NULL or self.table == NULL or self.page == NULL:
+            raise MemoryError()
+        cdef Py_ssize_t i
+        for i in range(self.table_size):
+            self.table[i].id = -1
+
+    def __dealloc__(self):
+        cdef Py_ssize_t i
+        if self.chunks != NULL:
+            for i in range(self.n_chunks):
+                free(self.chunks[i])
+                free(self.chunk_hash[i])
+        free(self.chunks)
+        free(self.chunk_hash)
+        free(self.table)
+        free(self.page)
+
+    @property
+    def hash_mask(self):
+        return self.mask
+
+    @property
+    def memory_bytes(self):
+        """Bytes this store holds now (arena chunks, slot hashes, table, page)."""
+        return (self.n_chunks * self.chunk_tiles * (self.tile_bytes + 8)
+                + self.table_size * sizeof(Entry) + self.page_tiles * self.tile_bytes)
+
+    # -- kernels (GIL released by the caller) ------------------------------------------------
+    cdef inline uint8_t* _slot(self, int64_t tile_id) noexcept nogil:
+        cdef Py_ssize_t s = tile_id % self.capacity
+        return self.chunks[s // self.chunk_tiles] + (s % self.chunk_tiles) * self.tile_bytes
+
+    cdef inline uint64_t* _slot_hash(self, int64_t tile_id) noexcept nogil:
+        cdef Py_ssize_t s = tile_id % self.capacity
+        return self.chunk_hash[s // self.chunk_tiles] + (s % self.chunk_tiles)
+
+    @cython.boundscheck(False)
+    @cython.wraparound(False)
+    cdef Py_ssize_t _find(self, const uint8_t* tile, uint64_t h) noexcept nogil:
+        """Table position of the live tile with these bytes, or -1."""
+        cdef Py_ssize_t m = self.table_size - 1, i = <Py_ssize_t>(h & <uint64_t>m)
+        cdef Entry* e
+        while True:
+            e = &self.table[i]
+            if e.id < 0:
+                return -1
+            if e.hash == h and memcmp(self._slot(e.id), tile, self.tile_bytes) == 0:
+                return i
+            i = (i + 1) & m
+
+    @cython.boundscheck(False)
+    @cython.wraparound(False)
+    cdef void _place(self, uint64_t h, int64_t tile_id) noexcept nogil:
+        cdef Py_ssize_t m = self.table_size - 1, i = <Py_ssize_t>(h & <uint64_t>m)
+        while self.table[i].id >= 0:
+            i = (i + 1) & m
+        self.table[i].hash = h
+        self.table[i].id = tile_id
+
+    @cython.boundscheck(False)
+    @cython.wraparound(False)
+    cdef void _remove(self, int64_t tile_id) noexcept nogil:
+        """Delete the entry of ``tile_id`` by backward shift (none: a newer copy took it over)."""
+        cdef Py_ssize_t m = self.table_size - 1
+        cdef uint64_t h = self._slot_hash(tile_id)[0]
+        cdef Py_ssize_t i = <Py_ssize_t>(h & <uint64_t>m), j, home
+        while self.table[i].id != tile_id:
+            if self.table[i].id < 0:
+                return
+            i = (i + 1) & m
+        j = i
+        while True:
+            j = (j + 1) & m
+            if self.table[j].id < 0:
+                break
+            home = <Py_ssize_t>(self.table[j].hash & <uint64_t>m)
+            # the entry at j may move to the hole at i unless its home lies in (i, j]
+            if (i <= j and (home <= i or home > j)) or (i > j and home <= i and home > j):
+                self.table[i] = self.table[j]
+                i = j
+        self.table[i].id = -1
+
+    @cython.boundscheck(False)
+    @cython.wraparound(False)
+    cdef int _grow_table(self) noexcept nogil:
+        """Double the table and re-insert the live tiles; 0, or -1 when out of memory."""
+        cdef Py_ssize_t old_size = self.table_size, i
+        cdef Entry* old = self.table
+        cdef Entry* grown = <Entry*>malloc(2 * old_size * sizeof(Entry))
+        if grown == NULL:
+            return -1
+        self.table = grown
+        self.table_size = 2 * old_size
+        for i in range(self.table_size):
+            grown[i].id = -1
+        for i in range(old_size):
+            if old[i].id >= 0:
+                self._place(old[i].hash, old[i].id)
+        free(old)
+        return 0
+
+    @cython.boundscheck(False)
+    @cython.wraparound(False)
+    cdef Py_ssize_t _add(self, const uint8_t* tiles, Py_ssize_t count, int64_t* ids,
+                         Py_ssize_t start, int64_t min_id, const int64_t* firsts,
+                         const uint8_t* allowed, Py_ssize_t pages) noexcept nogil:
+        """The kernel of :meth:`add`; returns stop, or -1 when out of memory."""
+        cdef Py_ssize_t i, s, c, at
+        cdef const uint8_t* tile
+        cdef uint64_t h
+        cdef int64_t new, found
+        for i in range(start, count):
+            tile = tiles + i * self.tile_bytes
+            h = xxh64(tile, self.tile_bytes) & self.mask
+            at = self._find(tile, h)
+            if at >= 0:
+                found = self.table[at].id
+                if found >= min_id or (allowed != NULL and allowed[_page_of(firsts, pages, found)]):
+                    ids[i] = found
+                    continue
+            if self.page_count == self.page_tiles:
+                return i
+            new = self.next_id
+            if new >= self.capacity:  # the oldest live tile leaves the lookup, its slot is reused
+                self._remove(new - self.capacity)
+            else:
+                s = new
+                c = s // self.chunk_tiles
+                if c == self.n_chunks:  # first use of this chunk
+                    self.chunks[c] = <uint8_t*>malloc(self.chunk_tiles * self.tile_bytes)
+                    self.chunk_hash[c] = <uint64_t*>malloc(self.chunk_tiles * sizeof(uint64_t))
+                    if self.chunks[c] == NULL or self.chunk_hash[c] == NULL:
+                        free(self.chunks[c])
+                        free(self.chunk_hash[c])
+                        self.chunks[c] = NULL
+                        return -1
+                    self.n_chunks += 1
+                self.live += 1
+                if 2 * self.live > self.table_size and self._grow_table() < 0:
+                    return -1
+            memcpy(self._slot(new), tile, self.tile_bytes)
+            self._slot_hash(new)[0] = h
+            if at >= 0:
+                # a copy older than min_id: this one replaces it in the table (the old id keeps
+                # its slot until the ring reuses it, but lookups now find the new copy)
+                at = self._find(tile, h)  # the eviction above may have moved or removed it
+            if at >= 0:
+                self.table[at].id = new
+            else:
+                self._place(h, new)
+            memcpy(self.page + self.page_count * self.tile_bytes, tile, self.tile_bytes)
+            self.page_count += 1
+            self.next_id = new + 1
+            ids[i] = new
+        return count
+
+    # -- Python API ----------------------------------------------------------------------------
+    @cython.boundscheck(False)  # every index below was checked
+    @cython.wraparound(False)
+    def add(self, tiles, ids, Py_ssize_t start=0, int64_t min_id=0, firsts=None, allowed=None):
+        """Set ``ids[i]`` (int64) for ``start <= i < stop`` and return ``stop``.
+
+        ``tiles`` is ``uint8[count, tile_bytes]``, C-contiguous. A tile found with an id
+        below ``min_id`` is stored again (a new id, in the open page), and lookups find the
+        new copy from then on, unless ``allowed[k]`` is set for the page ``k`` holding it
+        (``firsts``: first id of every page, ascending from 0; ``allowed``: one flag per
+        page). Readers of later frames then need no other page. Stops before the first new
+        tile that finds the open page full; take the page and call again from ``stop``.
+        """
+        if not isinstance(tiles, np.ndarray) or tiles.dtype != np.uint8 or tiles.ndim != 2 \
+                or not tiles.flags.c_contiguous:
+            raise TypeError("tiles must be a C-contiguous uint8[count, tile_bytes] array")
+        if tiles.shape[1] != self.tile_bytes:
+            raise ValueError(f"tiles of {tiles.shape[1]} bytes in a store of {self.tile_bytes}-byte tiles")
+        if not isinstance(ids, np.ndarray) or ids.dtype != np.int64 or ids.ndim != 1 \
+                or not ids.flags.c_contiguous or ids.shape[0] != tiles.shape[0]:
+            raise TypeError("ids must be a C-contiguous int64 array, one per tile")
+        cdef Py_ssize_t count = tiles.shape[0], stop
+        if not 0 <= start <= count:
+            raise ValueError(f"start {start} outside [0, {count}]")
+        if count == start:
+            return count
+        if self.next_id + (count - start) > (1 << 32) - 1:
+            raise OverflowError("a tile store holds at most 2**32 - 1 tiles: rotate shards sooner")
+        cdef const uint8_t[:, ::1] src = tiles
+        cdef int64_t[::1] out = ids
+        cdef const int64_t[::1] page_firsts
+        cdef const uint8_t[::1] page_allowed
+        cdef const int64_t* firsts_ptr = NULL
+        cdef const uint8_t* allowed_ptr = NULL
+        cdef Py_ssize_t pages = 0
+        if allowed is not None:
+            page_firsts = np.ascontiguousarray(firsts, np.int64)
+            page_allowed = np.ascontiguousarray(allowed).view(np.uint8)
+            pages = page_firsts.shape[0]
+            if pages == 0 or page_allowed.shape[0] != pages or page_firsts[0] != 0:
+                raise ValueError("firsts and allowed need one entry per page, firsts[0] == 0")
+            firsts_ptr = &page_firsts[0]
+            allowed_ptr = &page_allowed[0]
+        with nogil:
+            stop = self._add(&src[0, 0], count, &out[0], start, min_id, firsts_ptr, allowed_ptr, pages)
+        if stop < 0:
+            raise MemoryError("tile store: out of memory")
+        return stop
+
+    def take_page(self):
+        """``(first id, count, bytes)`` of the open page, which then starts afresh."""
+        cdef Py_ssize_t count = self.page_count
+        data = PyBytes_FromStringAndSize(<char*>self.page, count * self.tile_bytes)
+        first = self.page_first
+        self.page_first += count
+        self.page_count = 0
+        return first, count, data
+
+
+# ---------------------------------------------------------------------------------------
+# Grid blobs
+
+
+cdef inline uint8_t* _varint(uint8_t* out, uint64_t value) noexcept nogil:
+    while value >= 0x80:
+        out[0] = <uint8_t>((value & 0x7F) | 0x80)
+        out += 1
+        value >>= 7
+    out[0] = <uint8_t>value
+    return out + 1
+
+
+cdef inline uint64_t _zigzag(int64_t v) noexcept nogil:
+    return (<uint64_t>v << 1) ^ <uint64_t>(v >> 63)
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef Py_ssize_t _encode_key(const int64_t* ids, Py_ssize_t n, uint8_t* out) noexcept nogil:
+    """Key blob of n ids into out (1 + 10 n bytes); returns its length."""
+    cdef uint8_t* p = out
+    cdef int64_t last = -1
+    cdef Py_ssize_t i
+    p[0] = GRID_KEY_C
+    p += 1
+    for i in range(n):
+        p = _varint(p, _zigzag(ids[i] - last - 1))
+        last = ids[i]
+    return p - out
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+cdef Py_ssize_t _encode_delta(const int32_t* positions, const int64_t* ids, Py_ssize_t m,
+                              uint8_t* out) noexcept nogil:
+    """Delta blob of m (ascending position, id) pairs into out (11 + 30 m bytes)."""
+    cdef Py_ssize_t i = 0, j, runs = 0, end = 0
+    cdef int64_t last = -1
+    cdef uint8_t* p = out
+    for j in range(m):  # count the runs first: their number leads the blob
+        if j == 0 or positions[j] != positions[j - 1] + 1:
+            runs += 1
+    p[0] = GRID_DELTA_C
+    p = _varint(p + 1, <uint64_t>runs)
+    while i < m:
+        j = i + 1
+        while j < m and positions[j] == positions[j - 1] + 1:
+            j += 1
+        p = _varint(p, <uint64_t>(positions[i] - end))
+        p = _varint(p, <uint64_t>(j - i - 1))
+        while i < j:
+            p = _varint(p, _zigzag(ids[i] - last - 1))
+            last = ids[i]
+            i += 1
+        end = positions[j - 1] + 1
+    return p - out
+
+
+@cython.boundscheck(False)  # every index below was checked
+@cython.wraparound(False)
+def encode_key(ids):
+    """Key grid blob of all ``ids`` (int64) of a frame, raster order."""
+    cdef const int64_t[::1] v = np.ascontiguousarray(ids, np.int64)
+    cdef Py_ssize_t n = v.shape[0], size
+    cdef uint8_t* buf = <uint8_t*>malloc(1 + 10 * n)
+    if buf == NULL:
+        raise MemoryError()
+    try:
+        with nogil:
+            size = _encode_key(&v[0] if n else NULL, n, buf)
+        return PyBytes_FromStringAndSize(<char*>buf, size)
+    finally:
+        free(buf)
+
+
+@cython.boundscheck(False)  # every index below was checked
+@cython.wraparound(False)
+def encode_delta(positions, ids):
+    """Delta grid blob: new ``ids`` (int64) at ascending ``positions`` (int32)."""
+    cdef const int32_t[::1] pos = np.ascontiguousarray(positions, np.int32)
+    cdef const int64_t[::1] v = np.ascontiguousarray(ids, np.int64)
+    cdef Py_ssize_t m = pos.shape[0], size
+    if v.shape[0] != m:
+        raise ValueError(f"{m} positions but {v.shape[0]} ids")
+    if m > 1 and bool((np.diff(np.asarray(pos)) <= 0).any()):
+        raise ValueError("positions must be strictly ascending")
+    if m and pos[0] < 0:
+        raise ValueError("positions must be >= 0")
+    cdef uint8_t* buf = <uint8_t*>malloc(11 + 30 * m)
+    if buf == NULL:
+        raise MemoryError()
+    try:
+        with nogil:
+            size = _encode_delta(&pos[0] if m else NULL, &v[0] if m else NULL, m, buf)
+        return PyBytes_FromStringAndSize(<char*>buf, size)
+    finally:
+        free(buf)

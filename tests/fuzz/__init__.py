@@ -1,0 +1,1 @@
+"""Hostile-input tooling: seed shards, mutators, entry-point drivers and atheris targets."""

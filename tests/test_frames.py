@@ -1,0 +1,326 @@
+"""Frames through a shard: exact round trips, random access, bad input (no X server needed)."""
+from __future__ import annotations
+
+import io
+import os
+
+import numpy as np
+import pytest
+
+from encoder import ShardReader, ShardWriter
+from encoder.errors import EncoderError, LimitError, SchemaError
+
+CLOCK = {"clock": {"source": "test", "t0_us": 0, "unix_us_at_t0": 0}}
+
+
+def session(rng, count, height, width, channels, levels=4):
+    """A desktop-like sequence: a static background with small edits and a moving window."""
+    shape = (height, width) if channels == 1 else (height, width, channels)
+    image = rng.integers(0, levels, shape, dtype=np.uint8)
+    window = rng.integers(0, 256, (min(9, height), min(13, width)) + shape[2:], dtype=np.uint8)
+    frames, rects = [], []
+    for i in range(count):
+        image = image.copy()
+        if i % 5 == 4:  # no change at all
+            rects.append([])
+        elif i % 3 == 0:  # the window moves (content seen before, elsewhere)
+            y, x = rng.integers(0, height - window.shape[0] + 1), rng.integers(0, width - window.shape[1] + 1)
+            image[y:y + window.shape[0], x:x + window.shape[1]] = window
+            rects.append([(int(x), int(y), window.shape[1], window.shape[0])])
+        else:  # typing: a few pixels
+            y, x = rng.integers(0, height), rng.integers(0, width)
+            image[y:y + 2, x:x + 3] = rng.integers(0, 256, image[y:y + 2, x:x + 3].shape)
+            rects.append([(int(x), int(y), 3, 2)])
+        frames.append(image)
+    return frames, rects
+
+
+def write(frames, *, screen=0, path=None, times=None, rects=None, writer_kw=None, **options):
+    target = path if path is not None else io.BytesIO()
+    kw = dict(metadata=CLOCK, flush_seconds=None)
+    kw.update(writer_kw or {})
+    with ShardWriter(target, **kw) as w:
+        if options:
+            w.configure_frames(**options)
+        for i, image in enumerate(frames):
+            w.add_frame(times[i] if times is not None else i * 100_000, image, screen,
+                        None if rects is None else rects[i])
+    return target.getvalue() if path is None else path
+
+
+def check_all(reader, frames, screen=0):
+    assert reader.frame_count(screen) == len(frames)
+    for i, image in enumerate(frames):
+        got = reader.frame(i, screen)
+        assert got.shape == image.shape and got.dtype == np.uint8
+        assert np.array_equal(got, image), i
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (17, 33), (32, 48), (70, 45)])
+@pytest.mark.parametrize("channels", [1, 3, 4])
+def test_round_trip_sizes_and_channels(shape, channels):
+    frames, _ = session(np.random.default_rng(sum(shape) * channels), 12, *shape, channels)
+    reader = ShardReader(write(frames))
+    check_all(reader, frames)
+    assert reader.frame_info(0)["format"] == {1: "gray", 3: "rgb", 4: "bgra"}[channels]
+
+
+@pytest.mark.parametrize("tile", [4, 7, 16, 32])
+def test_round_trip_tile_sizes(tile):
+    frames, _ = session(np.random.default_rng(tile), 15, 61, 77, 4)
+    check_all(ShardReader(write(frames, tile=tile)), frames)
+
+
+def test_rgba_is_stored_as_given():
+    frames, _ = session(np.random.default_rng(2), 5, 20, 30, 4)
+    data = write(frames, pixel_format="rgba")
+    reader = ShardReader(data)
+    check_all(reader, frames)
+    assert reader.frame_info(3)["format"] == "rgba"
+
+
+def test_alpha_channel_is_kept():
+    rng = np.random.default_rng(4)
+    image = rng.integers(0, 256, (33, 40, 4), dtype=np.uint8)
+    other = image.copy()
+    other[..., 3] ^= 0xFF  # only alpha differs
+    check_all(ShardReader(write([image, other, image])), [image, other, image])
+
+
+def test_size_change_and_format_change_mid_session():
+    rng = np.random.default_rng(5)
+    a, _ = session(rng, 4, 40, 50, 4)
+    b, _ = session(rng, 4, 23, 71, 4)
+    c, _ = session(rng, 3, 23, 71, 3)
+    frames = a + b + a[:2] + c
+    check_all(ShardReader(write(frames, block_frames=5)), frames)
+
+
+def test_several_screens_interleaved():
+    rng = np.random.default_rng(6)
+    s0, _ = session(rng, 20, 40, 60, 4)
+    s1, _ = session(rng, 13, 25, 31, 4)
+    s2, _ = session(rng, 7, 19, 19, 1)
+    out = io.BytesIO()
+    with ShardWriter(out, metadata=CLOCK, flush_seconds=None) as w:
+        w.configure_frames(block_frames=6, tile=8)
+        for i in range(20):
+            w.add_frame(i * 1000, s0[i], screen=0)
+            if i < len(s1):
+                w.add_frame(i * 1000 + 1, s1[i], screen=1)
+            if i < len(s2):
+                w.add_frame(i * 1000 + 2, s2[i], screen=7)
+    reader = ShardReader(out.getvalue())
+    assert reader.frame_screens() == [0, 1, 7]
+    for screen, frames in ((0, s0), (1, s1), (7, s2)):
+        check_all(reader, frames, screen)
+    assert reader.frame_times(1).tolist() == [i * 1000 + 1 for i in range(13)]
+    stats = reader.frame_stats()
+    assert {s: v["frames"] for s, v in stats["screens"].items()} == {0: 20, 1: 13, 7: 7}
+    assert stats["frames"] == 40 and stats["unique_tiles"] > 0 and stats["bytes_per_frame"] > 0
+
+
+def test_changed_hint_skips_the_rest_of_the_frame():
+    frames, rects = session(np.random.default_rng(8), 30, 50, 70, 4)
+    exact = write(frames)
+    hinted = write(frames, rects=rects)
+    assert hinted == exact  # the hint covers every change: same shard
+    check_all(ShardReader(hinted), frames)
+    # pixels changed outside the hint are not read (the documented contract)
+    lied = [f.copy() for f in frames[:2]]
+    lied[1][0, 0] ^= 1
+    reader = ShardReader(write(lied, rects=[None, [(40, 40, 1, 1)]]))
+    assert np.array_equal(reader.frame(1), lied[0])
+
+
+def test_native_and_reference_write_the_same_shard():
+    frames, rects = session(np.random.default_rng(9), 25, 45, 38, 4)
+    kw = dict(tile=8, page_bytes=8 * 8 * 4 * 5, store_bytes=8 * 8 * 4 * 30, block_frames=4)
+    native = write(frames, rects=rects, backend="native", **kw)
+    ref = write(frames, rects=rects, backend="reference", **kw)
+    assert native == ref
+    reader = ShardReader(ref)
+    reader.configure_frame_cache(backend="reference")
+    check_all(reader, frames)
+
+
+@pytest.mark.parametrize("budget, reach", [(2, 1), (3, 0), (0, 2), (0, 0)])
+def test_refreshes_and_reach_keep_frames_exact_and_within_budget(budget, reach):
+    """Tiny pages, so that frames spread over many pages and refreshes copy tiles often."""
+    frames, rects = session(np.random.default_rng(20 + budget), 60, 48, 64, 4, levels=3)
+    kw = dict(tile=8, page_bytes=8 * 8 * 4 * 6, block_frames=9, page_budget=budget, refresh_frames=3,
+              reach_pages=reach)
+    native = write(frames, rects=rects, backend="native", **kw)
+    assert native == write(frames, rects=rects, backend="reference", **kw)
+    reader = ShardReader(native)
+    check_all(reader, frames)
+    if budget:  # right after a refresh (every 3rd frame) a frame uses at most `budget` pages + new ones
+        fr = reader._frames()
+        store = next(iter(fr.stores.values()))
+        pages = [len(np.unique(np.searchsorted(store.firsts, fr.ids(fr.row(i, 0)), "right"))) for i in range(60)]
+        plain = ShardReader(write(frames, rects=rects, **{**kw, "page_budget": 0, "reach_pages": 0}))
+        fp = plain._frames()
+        store_p = next(iter(fp.stores.values()))
+        pages_plain = [len(np.unique(np.searchsorted(store_p.firsts, fp.ids(fp.row(i, 0)), "right")))
+                       for i in range(60)]
+        assert np.mean(pages) < np.mean(pages_plain)
+
+
+def test_forced_hash_collisions_still_decode_exactly():
+    frames, _ = session(np.random.default_rng(10), 20, 40, 40, 4)
+    normal = write(frames, tile=8)
+    collided = write(frames, tile=8, _hash_mask=0)  # every tile hashes to 0
+    assert collided == normal
+    check_all(ShardReader(collided), frames)
+
+
+def test_small_store_pages_and_cache():
+    """Evictions from the content store, pages that fill mid-frame, a cache smaller than a frame."""
+    frames, _ = session(np.random.default_rng(12), 30, 64, 64, 4, levels=256)
+    data = write(frames, tile=8, store_bytes=8 * 8 * 4 * 10, page_bytes=8 * 8 * 4 * 3)
+    reader = ShardReader(data)
+    reader.configure_frame_cache(cache_bytes=8 * 8 * 4 * 3 * 4)
+    check_all(reader, frames)
+    assert np.array_equal(reader.frames([29, 0, 15]), np.stack([frames[29], frames[0], frames[15]]))
+
+
+def test_random_access_batches_and_frame_at():
+    frames, _ = session(np.random.default_rng(13), 40, 30, 40, 3)
+    times = [1000 * i for i in range(40)]
+    reader = ShardReader(write(frames, times=times, block_frames=7))
+    order = np.random.default_rng(0).permutation(40)
+    for i in order[:15]:
+        assert np.array_equal(reader.frame(int(i)), frames[i])
+    assert np.array_equal(reader.frame(-1), frames[-1])
+    batch = reader.frames(order)
+    assert batch.shape == (40, 30, 40, 3)
+    assert all(np.array_equal(batch[j], frames[i]) for j, i in enumerate(order))
+    assert np.array_equal(reader.frame_at(5500), frames[5])
+    assert np.array_equal(reader.frame_at(5000), frames[5])
+    assert np.array_equal(reader.frame_at(10**12), frames[-1])
+    assert reader.frame_times().dtype == np.int64 and reader.frame_times().tolist() == times
+    with pytest.raises(IndexError):
+        reader.frame_at(-1)
+    with pytest.raises(IndexError):
+        reader.frame(40)
+    with pytest.raises(IndexError):
+        reader.frame(0, screen=3)
+    out = np.empty_like(frames[0])
+    assert reader.frame(3, out=out) is out and np.array_equal(out, frames[3])
+
+
+def test_frame_at_with_times_out_of_order():
+    frames, _ = session(np.random.default_rng(14), 5, 8, 8, 1)
+    reader = ShardReader(write(frames, times=[0, 300, 200, 300, 100]))
+    assert reader.frame_index_at(250) == 2
+    assert reader.frame_index_at(300) == 3
+    assert reader.frame_index_at(150) == 4
+
+
+def test_frames_of_different_shapes_in_one_batch():
+    rng = np.random.default_rng(15)
+    frames = session(rng, 2, 10, 10, 4)[0] + session(rng, 2, 12, 10, 4)[0]
+    reader = ShardReader(write(frames))
+    with pytest.raises(EncoderError):
+        reader.frames([0, 3])
+
+
+def test_synchronous_writer_and_verify(tmp_path):
+    frames, _ = session(np.random.default_rng(16), 10, 33, 17, 4)
+    path = write(frames, path=str(tmp_path / "s.enc"), writer_kw={"background": False})
+    reader = ShardReader(path)
+    check_all(reader, frames)
+    assert reader._verify_frames() == {0: 10}
+    reader.close()
+
+
+def test_bounded_pending_bytes():
+    frames, _ = session(np.random.default_rng(17), 20, 40, 40, 4, levels=256)
+    check_all(ShardReader(write(frames, max_pending_bytes=1)), frames)
+
+
+def test_flush_frames_writes_pages_then_rows(tmp_path):
+    path = tmp_path / "f.enc"
+    frames, _ = session(np.random.default_rng(18), 3, 20, 20, 4)
+    w = ShardWriter(path, metadata=CLOCK, flush_seconds=None)
+    for i, f in enumerate(frames):
+        w.add_frame(i, f)
+    w.flush_frames()
+    w.flush()
+    assert os.path.getsize(path) > 1000
+    stats = w.frame_writer_stats()
+    assert stats["frames"] == 3 and stats["pages"] >= 1 and stats["frame_blocks"] == 1
+    w.close()
+    check_all(ShardReader(path), frames)
+
+
+def test_shard_without_frames():
+    out = io.BytesIO()
+    with ShardWriter(out) as w:
+        w.write("pointer", {"t": [0], "x": [1], "y": [2]})
+    reader = ShardReader(out.getvalue())
+    assert reader.frame_count() == 0 and reader.frame_times().tolist() == []
+    assert reader.frame_stats()["frames"] == 0 and reader._verify_frames() == {}
+    with pytest.raises(IndexError):
+        reader.frame(0)
+    assert "frame" not in reader.streams and "tile" not in reader.streams
+
+
+def test_events_and_frames_together():
+    frames, _ = session(np.random.default_rng(19), 6, 20, 20, 4)
+    out = io.BytesIO()
+    with ShardWriter(out, flush_seconds=None) as w:
+        for i, f in enumerate(frames):
+            w.write("pointer", {"t": [i * 10], "x": [i], "y": [-i]})
+            w.add_frame(i * 10, f)
+    reader = ShardReader(out.getvalue())
+    assert reader.read("pointer").num_rows == 6
+    check_all(reader, frames)
+
+
+@pytest.mark.parametrize("image, error", [
+    (np.zeros((4, 4), np.float32), SchemaError),
+    (np.zeros((4, 4, 4), np.uint16), SchemaError),
+    (np.zeros((4, 4, 2), np.uint8), SchemaError),
+    (np.zeros((4, 4, 1), np.uint8), SchemaError),
+    (np.zeros((2, 4, 4, 4), np.uint8), SchemaError),
+    (np.zeros(16, np.uint8), SchemaError),
+    (np.zeros((0, 4, 4), np.uint8), SchemaError),
+    (np.zeros((8, 8, 4), np.uint8)[:, ::2], SchemaError),
+    (np.zeros((4, 4, 4), np.uint8).transpose(1, 0, 2), SchemaError),
+    (np.zeros((16385, 1), np.uint8), LimitError),
+    (np.zeros((1, 16385), np.uint8), LimitError),
+    ([[0, 1], [2, 3]], SchemaError),
+])
+def test_bad_frames_raise_clear_errors(image, error):
+    with ShardWriter(io.BytesIO()) as w:
+        with pytest.raises(error) as info:
+            w.add_frame(0, image)
+        assert isinstance(info.value, EncoderError) and "frame" in str(info.value)
+
+
+def test_bad_arguments_raise_clear_errors():
+    image = np.zeros((8, 8, 4), np.uint8)
+    with ShardWriter(io.BytesIO()) as w:
+        for kwargs in ({"t_us": 1.5}, {"t_us": True}, {"screen": 256}, {"screen": -1}, {"screen": "0"},
+                       {"pixel_format": "rgb"}, {"pixel_format": "argb"}, {"changed": [(0, 0, -1, 2)]},
+                       {"changed": [(0, 0, 1)]}, {"changed": 5}):
+            args = {"t_us": 0, "image": image, **kwargs}
+            with pytest.raises(SchemaError):
+                w.add_frame(**args)
+        with pytest.raises(LimitError):
+            w.configure_frames(tile=2)
+        with pytest.raises(LimitError):
+            w.configure_frames(page_bytes=2 << 20)
+        w.add_frame(0, image)
+        with pytest.raises(EncoderError):
+            w.configure_frames(tile=32)
+    with pytest.raises(EncoderError):
+        w.add_frame(1, image)  # closed
+
+
+def test_background_frames_need_a_background_writer():
+    w = ShardWriter(io.BytesIO(), background=False)
+    w.configure_frames(background=True)
+    with pytest.raises(EncoderError):
+        w.add_frame(0, np.zeros((4, 4), np.uint8))
