@@ -8,7 +8,6 @@ the blocks that must come back are exactly those of the reference whose bytes al
 """
 import json
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -183,7 +182,7 @@ def run_kills(server, tmp_path, count: int, seed: int = 0):
     ref_reader = encoder.ShardReader(reference)
     rng = np.random.default_rng(seed)
     duration = ref["elapsed"]
-    recovered, partial = [], 0
+    recovered, partial, inside = [], 0, 0
     for trial in range(count):
         path = tmp_path / f"killed-{trial}.enc"
         # mostly while writing; a few before the first byte or after close
@@ -191,6 +190,8 @@ def run_kills(server, tmp_path, count: int, seed: int = 0):
         result = server.run(path, seed, max(delay, 0.0))
         recovered.append(check_recovery(path, reference, extents, result["flushed"], ref_reader))
         partial += not result["closed"]
+        size = path.stat().st_size if path.exists() else 0
+        inside += any(o < size < e for o, e, _ in extents)  # the kill cut a block short
         if trial % 5 == 0 and path.exists() and path.stat().st_size >= 64:  # the repaired file reads without recover=
             out = tmp_path / f"repaired-{trial}.enc"
             try:
@@ -201,6 +202,9 @@ def run_kills(server, tmp_path, count: int, seed: int = 0):
                 with encoder.ShardReader(out) as r:
                     assert len(r.blocks) == recovered[-1] and r.verify() == scan.rows
         path.unlink(missing_ok=True)
+    print(f"\n{count} kills of a writer of {len(extents)} blocks: {partial} before close, {inside} inside a "
+          f"block; blocks recovered per kill: min {min(recovered)}, median {int(np.median(recovered))}, "
+          f"max {max(recovered)}; every completely written block recovered each time")
     return recovered, partial, len(extents)
 
 

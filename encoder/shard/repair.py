@@ -53,11 +53,9 @@ class Scan:
 
 def _block_at(data, offset: int, schemas: dict, shard, cipher) -> tuple[dict, int]:
     """The descriptor of the complete block at ``offset`` and where it ends, or CorruptShardError."""
-    unseal = None
-    if cipher is not None:
-        def unseal(record):
-            return cipher.open(crypto.DESCRIPTOR, offset, record, shard=shard, offset=offset)
-    desc, head = fmt.unpack_block_header(data, offset, shard, unseal)
+    def unseal(record):
+        return cipher.open(crypto.DESCRIPTOR, offset, record, shard=shard, offset=offset)
+    desc, head = fmt.unpack_block_header(data, offset, shard, unseal if cipher is not None else None)
     stream, end = check_descriptor(desc, offset, len(data), schemas, shard)
     if len(schemas) >= fmt.MAX_STREAMS and stream.name not in schemas:
         raise CorruptShardError(f"more than {fmt.MAX_STREAMS} streams", shard=shard, offset=offset)

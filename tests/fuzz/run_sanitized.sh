@@ -13,6 +13,8 @@
 #      kernel tests.
 # A memory error or undefined behaviour in native code aborts with the sanitizer's report.
 #
+# EXTRA_CORPUS (a folder, e.g. the corpus a long unsanitized run grew) is fuzzed from as well.
+#
 # Needs clang (Debian: apt-get install clang) and atheris (pip install atheris). gcc's own
 # libasan works for the tests but not for the fuzzer: its runtime shadows libFuzzer's coverage
 # hooks (no coverage, no corpus), so clang with atheris's matching runtime it is.
@@ -46,7 +48,8 @@ python tests/fuzz/make_corpus.py corpus
 mkdir -p corpus-work artifacts
 status=0
 python tests/fuzz/fuzz.py all "-runs=$runs" -timeout=60 -rss_limit_mb=4096 -max_len=65536 \
-    -artifact_prefix=artifacts/ -print_final_stats=1 corpus-work corpus >fuzz.log 2>&1 || status=$?
+    -artifact_prefix=artifacts/ -print_final_stats=1 corpus-work corpus ${EXTRA_CORPUS:+"$EXTRA_CORPUS"} \
+    >fuzz.log 2>&1 || status=$?
 grep -v "^INFO: Instrumenting" fuzz.log | grep -E "INITED|DONE|ERROR|SUMMARY|stat::|Traceback|Error" | head -40
 if [ "$status" != 0 ]; then
     tail -60 fuzz.log
