@@ -8,7 +8,8 @@ __version__ = "0.1.0"
 
 from .api import decode, encode
 from .codecs.kernels import BACKEND as backend
-from .errors import CorruptShardError, EncoderError, LimitError, SchemaError, UnsupportedVersionError
+from .errors import (CorruptShardError, EncoderError, EncryptionUnavailableError, KeyRequiredError, LimitError,
+                     SchemaError, UnsupportedVersionError)
 from .shard import BlockInfo, ShardReader, ShardWriter
 from .streams import STREAMS, Column, Stream
 
@@ -21,7 +22,8 @@ def warmup() -> None:
 
 
 __all__ = [
-    "BlockInfo", "Column", "CorruptShardError", "EncoderError", "LimitError", "STREAMS", "SchemaError",
+    "BlockInfo", "Column", "CorruptShardError", "EncoderError", "EncryptionUnavailableError", "KeyRequiredError",
+    "LimitError", "STREAMS", "SchemaError",
     "ShardReader", "ShardWriter", "Stream", "UnsupportedVersionError", "backend", "decode", "encode",
     "warmup",
 ]

@@ -55,3 +55,11 @@ class UnsupportedVersionError(EncoderError, ValueError):
 
 class LimitError(EncoderError, ValueError):
     """A documented maximum (rows per block, string length, ...) is exceeded."""
+
+
+class KeyRequiredError(EncoderError, ValueError):
+    """An encrypted shard was opened without its key, or with another key."""
+
+
+class EncryptionUnavailableError(EncoderError, ImportError):
+    """Encryption needs the optional ``cryptography`` package (``pip install encoder[crypto]``)."""

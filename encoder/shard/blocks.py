@@ -23,18 +23,20 @@ from . import format as fmt
 
 
 def encode_block(stream: Stream, columns: dict, seq: int, cctx: zstandard.ZstdCompressor,
-                 cipher: "crypto.ShardCipher | None" = None, offset: int = 0) -> tuple[list, dict]:
+                 cipher: "crypto.ShardCipher | None" = None, offset: int = 0,
+                 hints: dict | None = None) -> tuple[list, dict]:
     """Code one block that will start at byte ``offset``; returns (byte strings to write, descriptor).
 
     Chunk offsets in the descriptor are relative to the block's first byte. With a ``cipher``
-    every chunk and the descriptor are sealed (AES-256-GCM), bound to ``offset``.
+    every chunk and the descriptor are sealed (AES-256-GCM), bound to ``offset``. ``hints`` is
+    the writer's per-stream memory of which codec candidates won (see ``codecs.encode_ints``).
     Raises :class:`LimitError` when a chunk or the block exceeds the format's limits.
     """
     t = columns["t"]
     rows = len(t)
     coded, total_raw, number = [], 0, 0
     for col in stream.columns:
-        params, sections = encode_column(col.kind, columns[col.name], stream.name, col.name, columns)
+        params, sections = encode_column(col.kind, columns[col.name], stream.name, col.name, columns, hints)
         raw_sizes = [len(memoryview(s).cast("B")) for s in sections]
         if raw_sizes and max(raw_sizes) > fmt.MAX_CHUNK_RAW:
             raise LimitError(f"a section of {max(raw_sizes)} bytes exceeds {fmt.MAX_CHUNK_RAW}",

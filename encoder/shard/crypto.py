@@ -28,7 +28,7 @@ import hmac
 import os
 import struct
 
-from ..errors import CorruptShardError, EncoderError
+from ..errors import CorruptShardError, EncoderError, EncryptionUnavailableError, KeyRequiredError  # noqa: F401
 
 ALGORITHM, KDF = "AES-256-GCM", "HKDF-SHA256"
 KEY_BYTES, SALT_BYTES, CHECK_BYTES, NONCE_BYTES, TAG_BYTES = 32, 32, 8, 12, 16
@@ -38,14 +38,6 @@ _INFO = b"encoder shard 1.1 AES-256-GCM"
 # record kinds, part of every record's additional authenticated data
 METADATA, DESCRIPTOR, CHUNK, FOOTER = 1, 2, 3, 4
 _AAD = struct.Struct("<8sBQQ")  # b"ENCSEAL\0", kind, offset (header/block/footer), chunk number
-
-
-class KeyRequiredError(EncoderError, ValueError):
-    """An encrypted shard was opened without its key, or with another key."""
-
-
-class EncryptionUnavailableError(EncoderError, ImportError):
-    """Encryption needs the optional ``cryptography`` package (``pip install encoder[crypto]``)."""
 
 
 def _aesgcm():

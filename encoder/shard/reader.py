@@ -77,7 +77,7 @@ class ShardReader(FrameReaderMixin):
     key, key_file : bytes, str or path, optional
         Key of an encrypted shard (32 bytes or 64 hex digits), or a file holding it. Default:
         ``$ENCODER_KEY`` or ``$ENCODER_KEY_FILE``. Plain shards ignore it. Without the right
-        key an encrypted shard raises :class:`~encoder.shard.crypto.KeyRequiredError`.
+        key an encrypted shard raises :class:`~encoder.errors.KeyRequiredError`.
     recover : bool
         Read a shard whose footer is missing or damaged (its writer was killed) by scanning
         its blocks: every block completely written is read, the first incomplete one and

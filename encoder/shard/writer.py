@@ -131,6 +131,7 @@ class ShardWriter(FrameWriterMixin):
         self.level = level
         self._levels: dict[str, int] = {}
         self._stream_rows: dict[str, int] = {}
+        self._hints: dict[str, dict] = {}  # per stream: which codec candidates won lately
         self._cctx: dict[int, zstandard.ZstdCompressor] = {}
         self.metadata = self._complete(metadata or {})
         self._streams: dict[str, Stream] = {}
@@ -357,7 +358,8 @@ class ShardWriter(FrameWriterMixin):
 
     def _write_block(self, stream: Stream, columns: dict):
         cctx = self._compressor(self._levels.get(stream.name, self.level))
-        parts, descriptor = encode_block(stream, columns, len(self._blocks), cctx, self._cipher, self._pos)
+        parts, descriptor = encode_block(stream, columns, len(self._blocks), cctx, self._cipher, self._pos,
+                                         self._hints.setdefault(stream.name, {}))
         descriptor["offset"] = self._pos
         self._emit(parts)
         self._blocks.append(descriptor)
