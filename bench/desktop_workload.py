@@ -187,8 +187,9 @@ class Driver(threading.Thread):
 
     def focus(self, name: str) -> None:
         self.xdo("windowactivate", "--sync", self.windows[name])
-        self.events.put(("focus", {"t": [self.now()], "app": [name], "title": [name], "window": [int(self.windows[name])],
-                                   "x": [0], "y": [0], "width": [WIDTH], "height": [HEIGHT]}))
+        self.events.put(("focus", {"t": [self.now()], "app": [name], "title": [name],
+                                   "window": [int(self.windows[name])], "x": [0], "y": [0],
+                                   "width": [WIDTH], "height": [HEIGHT]}))
 
     def terminal_step(self) -> None:
         if self.rng.random() < 0.15:

@@ -122,8 +122,8 @@ def test_several_screens_interleaved():
 
 def test_changed_hint_skips_the_rest_of_the_frame():
     frames, rects = session(np.random.default_rng(8), 30, 50, 70, 4)
-    exact = write(frames)
-    hinted = write(frames, rects=rects)
+    exact = write(frames, writer_kw={"background": False})
+    hinted = write(frames, rects=rects, writer_kw={"background": False})
     assert hinted == exact  # the hint covers every change: same shard
     check_all(ShardReader(hinted), frames)
     # pixels changed outside the hint are not read (the documented contract)
@@ -136,8 +136,9 @@ def test_changed_hint_skips_the_rest_of_the_frame():
 def test_native_and_reference_write_the_same_shard():
     frames, rects = session(np.random.default_rng(9), 25, 45, 38, 4)
     kw = dict(tile=8, page_bytes=8 * 8 * 4 * 5, store_bytes=8 * 8 * 4 * 30, block_frames=4)
-    native = write(frames, rects=rects, backend="native", **kw)
-    ref = write(frames, rects=rects, backend="reference", **kw)
+    sync = {"background": False}  # deterministic: refreshes reach the caller at a fixed frame
+    native = write(frames, rects=rects, backend="native", writer_kw=sync, **kw)
+    ref = write(frames, rects=rects, backend="reference", writer_kw=sync, **kw)
     assert native == ref
     reader = ShardReader(ref)
     reader.configure_frame_cache(backend="reference")
@@ -150,15 +151,17 @@ def test_refreshes_and_reach_keep_frames_exact_and_within_budget(budget, reach):
     frames, rects = session(np.random.default_rng(20 + budget), 60, 48, 64, 4, levels=3)
     kw = dict(tile=8, page_bytes=8 * 8 * 4 * 6, block_frames=9, page_budget=budget, refresh_frames=3,
               reach_pages=reach)
-    native = write(frames, rects=rects, backend="native", **kw)
-    assert native == write(frames, rects=rects, backend="reference", **kw)
+    sync = {"background": False}  # refresh requests then reach the caller at a fixed frame: same bytes
+    native = write(frames, rects=rects, backend="native", writer_kw=sync, **kw)
+    assert native == write(frames, rects=rects, backend="reference", writer_kw=sync, **kw)
     reader = ShardReader(native)
     check_all(reader, frames)
+    check_all(ShardReader(write(frames, rects=rects, **kw)), frames)  # in the background too
     if budget:  # right after a refresh (every 3rd frame) a frame uses at most `budget` pages + new ones
         fr = reader._frames()
         store = next(iter(fr.stores.values()))
         pages = [len(np.unique(np.searchsorted(store.firsts, fr.ids(fr.row(i, 0)), "right"))) for i in range(60)]
-        plain = ShardReader(write(frames, rects=rects, **{**kw, "page_budget": 0, "reach_pages": 0}))
+        plain = ShardReader(write(frames, rects=rects, writer_kw=sync, **{**kw, "page_budget": 0, "reach_pages": 0}))
         fp = plain._frames()
         store_p = next(iter(fp.stores.values()))
         pages_plain = [len(np.unique(np.searchsorted(store_p.firsts, fp.ids(fp.row(i, 0)), "right")))
@@ -168,8 +171,9 @@ def test_refreshes_and_reach_keep_frames_exact_and_within_budget(budget, reach):
 
 def test_forced_hash_collisions_still_decode_exactly():
     frames, _ = session(np.random.default_rng(10), 20, 40, 40, 4)
-    normal = write(frames, tile=8)
-    collided = write(frames, tile=8, _hash_mask=0)  # every tile hashes to 0
+    sync = {"background": False}
+    normal = write(frames, tile=8, writer_kw=sync)
+    collided = write(frames, tile=8, _hash_mask=0, writer_kw=sync)  # every tile hashes to 0
     assert collided == normal
     check_all(ShardReader(collided), frames)
 
@@ -207,6 +211,22 @@ def test_random_access_batches_and_frame_at():
         reader.frame(0, screen=3)
     out = np.empty_like(frames[0])
     assert reader.frame(3, out=out) is out and np.array_equal(out, frames[3])
+
+
+@pytest.mark.parametrize("backend", ["native", "reference"])
+def test_iter_frames_and_consecutive_batches(backend):
+    rng = np.random.default_rng(21)
+    frames = session(rng, 25, 40, 50, 4)[0] + session(rng, 5, 21, 30, 4)[0] + session(rng, 10, 40, 50, 4)[0]
+    reader = ShardReader(write(frames, block_frames=7, tile=8))
+    reader.configure_frame_cache(backend=backend)
+    got = list(reader.iter_frames())
+    assert len(got) == len(frames) and all(np.array_equal(a, b) for a, b in zip(got, frames))
+    assert len({id(f) for f in got}) == len(got)  # copies
+    for k, frame in enumerate(reader.iter_frames(3, 20, copy=False)):
+        assert np.array_equal(frame, frames[3 + k])
+    batch = reader.frames(list(range(2, 25)))
+    assert all(np.array_equal(batch[j], frames[2 + j]) for j in range(23))
+    assert list(reader.iter_frames(screen=5)) == []
 
 
 def test_frame_at_with_times_out_of_order():

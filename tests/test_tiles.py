@@ -256,6 +256,15 @@ def test_assemble_matches_reference(shape, channels):
         out = np.zeros((height, width * channels), np.uint8)
         missing = k.assemble(out, ids, tile, channels, firsts, partial, pool)
         assert missing == int(((ids >= 5) & (ids < 6)).sum())
+        out = np.zeros((height, width * channels), np.uint8)
+        some = np.flatnonzero(rng.random(n) < 0.3)
+        assert k.assemble_at(out, ids, some, tile, channels, firsts, slots, pool) == 0
+        expect = np.zeros_like(out)
+        for p in some.tolist():
+            ty, tx = divmod(p, -(-width // tile))
+            cell = (slice(ty * tile, (ty + 1) * tile), slice(tx * tile * channels, (tx + 1) * tile * channels))
+            expect[cell] = want[cell]
+        assert np.array_equal(out, expect)
         marks = np.zeros(4, np.uint8)
         k.mark_pages(ids, firsts, marks)
         assert marks.tolist() == [int(((ids >= a) & (ids < a + c)).any()) for a, c in zip(firsts, counts)]

@@ -120,7 +120,7 @@ class Recorder:
     on_stats : callable, optional
         Called with the stats dict every ``stats_seconds`` (from the recorder thread).
     metadata : dict, optional
-        Extra metadata for every shard (merged under ``session``).
+        Extra top-level metadata for every shard (keys the recorder writes itself win).
     batch_seconds : float
         Events are written in batches at most this often (each batch costs a round trip to
         the window source and one write per stream); they wait in memory meanwhile.
@@ -491,8 +491,8 @@ class Recorder:
         }
         if screens is not None:
             meta["screens"] = screens
-        if self.extra_metadata:
-            meta["session"] = self.extra_metadata
+        for key, value in self.extra_metadata.items():
+            meta.setdefault(key, value)
         return meta
 
     def _new_writer(self) -> ShardWriter:

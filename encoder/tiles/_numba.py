@@ -179,6 +179,34 @@ def _assemble_rows(out, row_w, height, ids, tile, span_w, cols, firsts, slots, p
     return missing
 
 
+@njit(cache=True, nogil=True)
+def _assemble_positions(out, row_w, height, ids, positions, tile, span_w, cols, firsts, slots, pool, page_w):
+    """:func:`_assemble_rows` for the tiles at ``positions`` only (all checked in range)."""
+    tile_w = span_w * tile
+    missing = 0
+    for i in range(positions.shape[0]):
+        p = positions[i]
+        ty = p // cols
+        tx = p - ty * cols
+        tile_id = ids[p]
+        page = _page_of(firsts, tile_id)
+        slot = slots[page]
+        if slot < 0:
+            missing += 1
+            continue
+        src = slot * page_w + (tile_id - firsts[page]) * tile_w
+        x0 = tx * span_w
+        xw = min(span_w, row_w - x0)
+        y0 = ty * tile
+        dst = y0 * row_w + x0
+        for _ in range(y0, min(y0 + tile, height)):
+            for k in range(xw):
+                out[dst + k] = pool[src + k]
+            dst += row_w
+            src += span_w
+    return missing
+
+
 _WORDS = (np.uint64, np.uint32, np.uint8)
 
 
@@ -210,6 +238,15 @@ def assemble(out, ids, tile, channels, firsts, slots, pool):
                           0, rows)
 
 
+def assemble_at(out, ids, positions, tile, channels, firsts, slots, pool):
+    """:func:`assemble` for the tiles at ``positions`` (int64, each below ``len(ids)``) only:
+    a frame that differs from the one already in ``out`` by those tiles."""
+    flat, row_w, span_w, flat_pool, page_w = _words(out, tile, channels, pool)
+    cols = (out.shape[1] // channels + tile - 1) // tile
+    return _assemble_positions(flat, row_w, out.shape[0], ids, positions, tile, span_w, cols, firsts, slots,
+                               flat_pool, page_w)
+
+
 def assemble_bands(out, ids, tile, channels, firsts, slots, pool, bands: int, run) -> int:
     """:func:`assemble` split into ``bands`` bands of grid rows, each run as ``run(tasks)``
     (a list of no-argument callables that return missing counts) runs them: in parallel
@@ -235,5 +272,7 @@ def warmup() -> None:
     mark_pages(ids, firsts, np.zeros(1, np.uint8))
     pool = np.zeros((1, 64), np.uint8)
     for channels, width in ((4, 2), (4, 1), (1, 1)):  # uint64, uint32 and uint8 words
-        assemble(np.zeros((2, width * channels), np.uint8), ids, 2, channels, firsts, np.zeros(1, np.int32),
-                 pool[:, :4 * channels])
+        out = np.zeros((2, width * channels), np.uint8)
+        assemble(out, ids, 2, channels, firsts, np.zeros(1, np.int32), pool[:, :4 * channels])
+        assemble_at(out, ids, np.zeros(1, np.int64), 2, channels, firsts, np.zeros(1, np.int32),
+                    pool[:, :4 * channels])

@@ -45,6 +45,25 @@ def _reference_assemble(out, ids, tile, channels, firsts, slots, pool):
     return missing
 
 
+def _reference_assemble_at(out, ids, positions, tile, channels, firsts, slots, pool):
+    """What :func:`encoder.tiles._numba.assemble_at` does: only the tiles at ``positions``."""
+    height, row_bytes = out.shape
+    span = tile * channels
+    cols = -(-(row_bytes // channels) // tile)
+    missing = 0
+    for p in np.asarray(positions).tolist():
+        tile_id = int(ids[p])
+        page = int(np.searchsorted(firsts, tile_id, side="right")) - 1
+        if slots[page] < 0:
+            missing += 1
+            continue
+        src = pool[slots[page], (tile_id - int(firsts[page])) * span * tile:][:span * tile].reshape(tile, span)
+        ty, tx = divmod(p, cols)
+        block = out[ty * tile:(ty + 1) * tile, tx * span:(tx + 1) * span]
+        block[...] = src[:block.shape[0], :block.shape[1]]
+    return missing
+
+
 def load(name: str | None = None) -> SimpleNamespace:
     """The kernels of backend ``name`` ('native' or 'reference'; default: ``BACKEND``).
 
@@ -57,7 +76,7 @@ def load(name: str | None = None) -> SimpleNamespace:
             tile_hash=reference.tile_hash, TileStore=reference.TileStore,
             encode_key=reference.encode_key, encode_delta=reference.encode_delta,
             decode_grid=_reference_decode_grid, mark_pages=_reference_mark_pages,
-            assemble=_reference_assemble, assemble_bands=None)
+            assemble=_reference_assemble, assemble_at=_reference_assemble_at, assemble_bands=None)
     if name != "native":
         raise ImportError(f"ENCODER_BACKEND must be 'native' or 'reference', not {name!r}")
     try:
@@ -78,7 +97,7 @@ def load(name: str | None = None) -> SimpleNamespace:
         name="native", stage=_tiles.stage, gather=_tiles.gather, tile_hash=_tiles.tile_hash,
         TileStore=_tiles.TileStore, encode_key=_tiles.encode_key, encode_delta=_tiles.encode_delta,
         decode_grid=decode_grid, mark_pages=_numba.mark_pages, assemble=_numba.assemble,
-        assemble_bands=_numba.assemble_bands, warmup=_numba.warmup)
+        assemble_at=_numba.assemble_at, assemble_bands=_numba.assemble_bands, warmup=_numba.warmup)
 
 
 __all__ = ["BACKEND", "load"]

@@ -277,8 +277,9 @@ class FrameReader:
         buffers = column.buffers()
         offsets = np.frombuffer(buffers[1], np.int32)[column.offset:column.offset + n + 1].astype(np.int64)
         data = np.frombuffer(buffers[2], np.uint8) if buffers[2] is not None else np.zeros(0, np.uint8)
-        if n != self.block_start[b + 1] - self.block_start[b]:
-            raise self._bad(f"frame block {b} holds {n} grids, the index {self.block_start[b + 1] - self.block_start[b]}")
+        expected = int(self.block_start[b + 1] - self.block_start[b])
+        if n != expected:
+            raise self._bad(f"frame block {b} holds {n} grids, the index {expected}")
         block = self.blocks[b] = _Block(offsets, data)
         if len(self.blocks) > self.max_blocks:
             self.blocks.popitem(last=False)
@@ -401,7 +402,8 @@ class FrameReader:
                 store.slots[old] = -1
                 store.free.append(slot)
             slots.append(store.free.pop())
-        tasks = [(lambda p=p, slot=slot: self._read_page(store, p, store.pool[slot])) for p, slot in zip(missing, slots)]
+        tasks = [(lambda p=p, slot=slot: self._read_page(store, p, store.pool[slot]))
+                 for p, slot in zip(missing, slots)]
         try:
             if self.helpers is not None and len(tasks) > 1 and self._source() is not None:
                 self.helpers.run(tasks)
@@ -415,24 +417,56 @@ class FrameReader:
             store.slots[p] = slot
             store.lru[p] = slot
 
-    def assemble(self, row: int, ids: np.ndarray, out: np.ndarray) -> None:
-        """Write the frame of ``row`` (tile ids ``ids``) into ``out`` (its rows of bytes)."""
+    def assemble(self, row: int, ids: np.ndarray, out: np.ndarray, positions: np.ndarray | None = None) -> None:
+        """Write the frame of ``row`` (tile ids ``ids``) into ``out`` (its rows of bytes).
+
+        With ``positions``, ``out`` already holds a frame that differs only there: only those
+        tiles are copied (sequential reads: a few tiles per frame instead of 8 MB).
+        """
         store = self._store_of(row)
         marks = np.zeros(len(store.firsts), np.uint8)
-        self.k.mark_pages(ids, store.firsts, marks)
+        self.k.mark_pages(ids if positions is None else ids[positions], store.firsts, marks)
         needed = np.flatnonzero(marks)
         self._reserve(store)
         capacity = store.pool.shape[0]
         ch, tile = store.channels, store.tile
-        for start in range(0, len(needed), capacity):  # one pass unless the pages exceed the cache
+        for start in range(0, max(1, len(needed)), capacity):  # one pass unless the pages exceed the cache
             self._load(store, needed[start:start + capacity])
-            if self.helpers is not None and out.size >= (1 << 18):  # parallel for frames above 256 KB
+            if positions is not None:
+                missing = self.k.assemble_at(out, ids, positions, tile, ch, store.firsts, store.slots, store.pool)
+            elif self.helpers is not None and out.size >= (1 << 18):  # parallel for frames above 256 KB
                 missing = self.k.assemble_bands(out, ids, tile, ch, store.firsts, store.slots, store.pool,
                                                 4 * (self.helpers.count + 1), self.helpers.run)
             else:
                 missing = self.k.assemble(out, ids, tile, ch, store.firsts, store.slots, store.pool)
             if start + capacity >= len(needed) and missing and len(needed) <= capacity:
                 raise EncoderError(f"internal: {missing} tiles of frame row {row} not resident")
+
+    def same_layout(self, a: int, b: int) -> bool:
+        """Whether rows ``a`` and ``b`` have the same size, format and tile size."""
+        return (self.width[a], self.height[a], self.format[a], self.tile[a]) == \
+            (self.width[b], self.height[b], self.format[b], self.tile[b])
+
+    def iter_frames(self, rows: list[int], copy: bool = True):
+        """Frames of ``rows`` (ascending, one screen) decoded incrementally into one buffer.
+
+        Each frame after the first copies only the tiles whose ids differ from the previous
+        one. ``copy=False`` yields that buffer itself (valid until the next frame).
+        """
+        buf, last, last_ids = None, None, None
+        for row in rows:
+            with self.lock:
+                ids = self.ids(row)
+                shape = self.shape(row)
+                if buf is None or buf.shape != shape or not self.same_layout(last, row):
+                    buf = np.empty(shape, np.uint8)
+                    self.assemble(row, ids, buf.reshape(shape[0], -1))
+                else:
+                    changed = np.flatnonzero(ids != last_ids)
+                    if len(changed):
+                        self.assemble(row, ids, buf.reshape(shape[0], -1), changed)
+                last, last_ids = row, ids.copy()
+            yield buf.copy() if copy else buf
 
     def pages_for(self, rows_ids: list) -> None:
         """Prefetch (in parallel) the pages of several frames when they fit the cache together."""
@@ -473,8 +507,20 @@ class FrameReader:
                 if rows[j] not in ids:
                     ids[rows[j]] = self.ids(rows[j]).copy()
             self.pages_for(list(ids.items()))
+            prev = None  # the previous frame of the batch, when the same screen and layout
             for j in order:
-                self.assemble(rows[j], ids[rows[j]], out[j].reshape(shape[0], -1))
+                row = rows[j]
+                target = out[j].reshape(shape[0], -1)
+                if prev is not None and self.screen[prev[0]] == self.screen[row] and self.same_layout(prev[0], row):
+                    changed = np.flatnonzero(ids[row] != ids[prev[0]])
+                    if len(changed) * 4 < len(ids[row]):  # a few tiles: copy the frame, patch them
+                        target[...] = out[prev[1]].reshape(shape[0], -1)
+                        if len(changed):
+                            self.assemble(row, ids[row], target, changed)
+                        prev = (row, j)
+                        continue
+                self.assemble(row, ids[row], target)
+                prev = (row, j)
             return out
 
     def read_pages(self) -> int:

@@ -36,7 +36,7 @@ from ..windows import NO_WINDOW, WindowInfo
 from . import Source, SourceUnavailable
 from ._x11 import Atoms, ConnectionClosed, XError, calibrate, open_display, quiet_errors, text_property, wm_class
 
-_TOP_MASK = X.StructureNotifyMask | X.FocusChangeMask
+_TOP_MASK = X.FocusChangeMask          # structure changes come from the root's SubstructureNotify
 _CLIENT_MASK = X.PropertyChangeMask
 _RESCAN_SECONDS = 30.0   # safety net: a full rescan this often, in case an event was missed
 

@@ -55,7 +55,7 @@ class X11Screen(Source):
             raise ValueError(f"fps must be in (0, 120], not {fps}")
         self.display_name, self.fps, self.use_damage, self.max_rects = display, float(fps), damage, max_rects
         self.use_shm = shm
-        self.counters = {"ticks": 0, "frames": 0, "unchanged": 0, "grabs": 0, "grabbed_pixels": 0,
+        self.counters = {"ticks": 0, "grabbed_frames": 0, "unchanged": 0, "grabs": 0, "grabbed_pixels": 0,
                          "full_grabs": 0, "late_ticks": 0, "paused_ticks": 0, "blackouts": 0, "x_errors": 0,
                          "grab_cpu_s": 0.0, "relayouts": 0, "relayouts_in_a_row": 0, "thread_cpu_s": 0.0}
         self._stop = threading.Event()
@@ -223,7 +223,7 @@ class X11Screen(Source):
         for index, *_ in self.screens:
             written &= rec.add_frame(t, self.buffers[index], index, None if full else changed[index])
         self._need_full = not written
-        self.counters["frames"] += 1
+        self.counters["grabbed_frames"] += 1
 
     def _grab(self, rects):
         """Grab ``rects`` (desktop coordinates; None: everything) into the screen buffers.
