@@ -272,7 +272,7 @@ def test_long_shard_random_access(benchmark):
         store = next(iter(frames.stores.values()))
         pages.append(len(np.unique(np.searchsorted(store.firsts, frames.ids(frames.row(i, 0)), "right"))))
     stats = reader.frame_stats()
-    screen = stats["screens"][0]
+    screen = stats["screen_info"][0]
     figures = {"frames": count, "minutes": (screen["t_last"] - screen["t_first"]) / 6e7,
                "KB_per_frame": os.path.getsize(path) / count / 1024,
                "encode_cpu_ms": 1000 * encoded["encode_cpu_s"] / count, "open_ms": open_ms,

@@ -243,7 +243,11 @@ class FrameReaderMixin:
         return self._frames().at(int(t_us), screen)
 
     def frame_stats(self) -> dict:
-        """Frames per screen, unique tiles, stored bytes, bytes per frame (for ``encoder inspect``)."""
+        """Frames per screen, unique tiles, stored bytes, bytes per frame (for ``encoder inspect``).
+
+        Every value is a number except ``frames_per_screen`` (screen -> frames) and
+        ``screen_info`` (screen -> size, format, first and last time).
+        """
         reader = self._frames()
         stored = {"tile": 0, "frame": 0}
         for b in self.blocks:
@@ -252,25 +256,27 @@ class FrameReaderMixin:
         frames = len(reader.t)
         channels = np.array([CHANNELS[c] for c in reader.format.tolist()], np.int64)
         raw = int((reader.width * reader.height * channels).sum())
-        screens = {}
+        info = {}
         for s, rows in sorted(reader.rows_of.items()):
             last = int(rows[-1])
-            screens[s] = {"frames": len(rows), "width": int(reader.width[last]), "height": int(reader.height[last]),
-                          "format": reader.info(last)["format"],
-                          "t_first": int(reader.times[s].min()), "t_last": int(reader.times[s].max())}
+            info[s] = {"width": int(reader.width[last]), "height": int(reader.height[last]),
+                       "format": reader.info(last)["format"],
+                       "t_first": int(reader.times[s].min()), "t_last": int(reader.times[s].max())}
         total = stored["tile"] + stored["frame"]
         return {
             "frames": frames,
-            "screens": screens,
+            "screens": len(info),
+            "frames_per_screen": {s: len(rows) for s, rows in sorted(reader.rows_of.items())},
             "unique_tiles": sum(st.total for st in reader.stores.values()),
             "pages": sum(len(st.firsts) for st in reader.stores.values()),
-            "tile_size": sorted({k[1] for k in reader.stores}),
+            "tile_px": min((k[1] for k in reader.stores), default=0),
             "stored_bytes": total,
             "page_bytes": stored["tile"],
             "grid_bytes": stored["frame"],
             "raw_bytes": raw,
             "bytes_per_frame": total / frames if frames else 0.0,
             "compression_ratio": raw / total if total else 0.0,
+            "screen_info": info,
         }
 
     def _verify_frames(self) -> dict:
