@@ -180,8 +180,9 @@ class Activity(threading.Thread):
 # -- runs ---------------------------------------------------------------------------------------
 def measure(desk: Desktop, args: list, seconds: float, ready, activity: bool = True, out_dir=None) -> dict:
     """Run a recording command for ``seconds`` of steady state; CPU, memory, X server CPU."""
+    # cwd: `python -m` puts it first on sys.path, before PYTHONPATH
     proc = subprocess.Popen(args, env=dict(desk.env, PYTHONPATH=str(ROOT)), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, cwd=str(ROOT))
     t_spawn = time.monotonic()
     ready(proc)
     startup_s = time.monotonic() - t_spawn
@@ -318,7 +319,7 @@ def lossless_input_run(desk, rate: int, seconds: float, out: Path) -> dict:
     shutil.rmtree(out, ignore_errors=True)
     args = [sys.executable, "-m", "encoder", "record", "--out", str(out), "--fps", "2", "--keys", "full", "-q"]
     proc = subprocess.Popen(args, env=dict(desk.env, PYTHONPATH=str(ROOT)), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, cwd=str(ROOT))
     wait_line("recording")(proc)
     d = display.Display(desk.display)
     keycode = d.keysym_to_keycode(XK.string_to_keysym("a"))

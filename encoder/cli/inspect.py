@@ -29,7 +29,9 @@ def frame_stats(reader: ShardReader) -> dict | None:
     outputs show whatever it returns: the text output as a "frames" table (one row per
     key), the JSON output under ``"frames"``. Nothing else in this module needs to change.
     """
-    return None
+    if "frame" not in reader.streams:
+        return None
+    return {k: v for k, v in reader.frame_stats().items() if isinstance(v, (int, float))}
 # -- end of the frame statistics hook ---------------------------------------------------
 
 

@@ -323,6 +323,8 @@ class ShardReader(FrameReaderMixin):
             raise CorruptShardError(f"footer row counts {self._footer_rows} disagree with its blocks {counts}",
                                     shard=self.name, offset=self._data_end)
         self._check_padding(sorted(covered))
+        if "frame" in self._schemas and self._blocks.get("frame"):
+            self._verify_frames()  # every page and every frame decodes (encoder/tiles)
         return counts
 
     def _unsealer(self, block_offset: int):
