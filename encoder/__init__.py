@@ -18,7 +18,9 @@ def warmup() -> None:
     """Compile or load every JIT kernel now (call it in each loader worker before timing)."""
     if backend == "native":
         from .codecs import _numba
+        from .tiles import _numba as _tiles_numba
         _numba.warmup()
+        _tiles_numba.warmup()
 
 
 __all__ = [

@@ -13,9 +13,9 @@ from . import reference
 BACKEND = os.environ.get("ENCODER_BACKEND", "native")
 
 if BACKEND == "reference":
-    from .keys import pair_join_reference as pair_join
-    from .keys import pair_rows_reference as pair_rows
-    from .keys import pair_split_reference as pair_split
+    from .reference import pair_join_reference as pair_join
+    from .reference import pair_rows_reference as pair_rows
+    from .reference import pair_split_reference as pair_split
     scan, transform, split_planes, decode_planes, rank_table, apply_rank = (
         reference.scan, reference.transform, reference.split_planes, reference.decode_planes,
         reference.rank_table, reference.apply_rank)

@@ -142,3 +142,35 @@ def decode_values(u: np.ndarray, mode: int, base: int, step: int, dtype, out=Non
         return result
     out[:] = result
     return out
+
+
+# -- key stream pairing (spec of ext/_keys.pyx) ----------------------------------------
+def pair_rows_reference(code: np.ndarray, pressed: np.ndarray) -> np.ndarray:
+    """Plain-Python spec of ``encoder._keys.pair_rows`` (see ext/_keys.pyx)."""
+    pending: dict = {}
+    ref = np.full(len(code), -1, np.int64)
+    for i, (c, down) in enumerate(zip(code.tolist(), pressed.tolist())):
+        if down:
+            pending[c] = i
+        elif pending.get(c, -1) >= 0:
+            ref[i], pending[c] = pending[c], -1
+    return ref
+
+
+def pair_split_reference(t: np.ndarray, code: np.ndarray, pressed: np.ndarray):
+    ref = pair_rows_reference(code, pressed)
+    dwell = ref >= 0
+    with np.errstate(over="ignore"):  # wrapping arithmetic; the decoder wraps back
+        return t[~dwell], t[dwell] - t[ref[dwell]]
+
+
+def pair_join_reference(code, pressed, anchors, dwells) -> np.ndarray:
+    ref = pair_rows_reference(code, pressed)
+    dwell = ref >= 0
+    if int((~dwell).sum()) != len(anchors) or int(dwell.sum()) != len(dwells):
+        raise ValueError("pairing needs other counts than the anchors and dwells stored")
+    t = np.empty(len(code), np.int64)
+    t[~dwell] = anchors
+    with np.errstate(over="ignore"):
+        t[dwell] = t[ref[dwell]] + dwells
+    return t

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+import threading
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -178,7 +180,12 @@ class ChunkSource:
 
     def __init__(self, data, shard, cipher: "crypto.ShardCipher | None" = None):
         self.data, self.shard, self.cipher = data, shard, cipher
-        self.dctx = zstandard.ZstdDecompressor()
+        self._local = threading.local()  # a zstd decompressor is not safe to share between threads
+
+    def _dctx(self) -> zstandard.ZstdDecompressor:
+        if not hasattr(self._local, "dctx"):
+            self._local.dctx = zstandard.ZstdDecompressor()
+        return self._local.dctx
 
     def sections(self, block_offset: int, chunks: list, stream: str, column: str, first: int = 0) -> list:
         """A column's chunks, verified and decompressed back to back into one buffer.
@@ -217,11 +224,11 @@ class ChunkSource:
             if declared != raw:
                 raise CorruptShardError(f"zstd frame declares {declared} bytes, descriptor {raw}", **where)
             if into is None:
-                out = self.dctx.decompress(frame, max_output_size=raw)
+                out = self._dctx().decompress(frame, max_output_size=raw)
                 got = len(out)
             else:
                 out, got = into, 0
-                reader = self.dctx.stream_reader(frame)
+                reader = self._dctx().stream_reader(frame)
                 while got < raw:
                     step = reader.readinto(into[got:])
                     if not step:
