@@ -27,7 +27,16 @@ elif BACKEND == "native":
                           "`pip install .`, or set ENCODER_BACKEND=reference for the slow "
                           f"NumPy reference ({exc})") from exc
     from .._keys import pair_join, pair_rows, pair_split
-    from ._numba import decode_planes
+
+    def decode_planes(*args, **kwargs):
+        """Import the Numba decode kernel on first use and put it in this function's place.
+
+        Writers never decode, and importing Numba costs ~60 MB of resident memory and ~0.5 s
+        that an all-day recorder should not pay (docs/capture.md).
+        """
+        global decode_planes
+        from ._numba import decode_planes
+        return decode_planes(*args, **kwargs)
 
     scan, transform, split_planes = _codec.scan, _codec.transform, _codec.split_planes
     rank_table, apply_rank = _codec.rank_table, _codec.apply_rank

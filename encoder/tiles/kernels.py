@@ -85,19 +85,33 @@ def load(name: str | None = None) -> SimpleNamespace:
         raise ImportError("encoder's native tile kernels (encoder._tiles) are not built; reinstall "
                           "with `pip install .`, or set ENCODER_BACKEND=reference for the slow NumPy "
                           f"reference ({exc})") from exc
-    from . import _numba
-
-    def decode_grid(blob, ids, limit):
-        status = _numba.decode_grid(blob, ids, np.int64(limit))
-        if status < 0:
-            raise _numba.grid_error(int(status))
-        return int(status)
-
-    return SimpleNamespace(
+    return _NativeKernels(
         name="native", stage=_tiles.stage, gather=_tiles.gather, tile_hash=_tiles.tile_hash,
-        TileStore=_tiles.TileStore, encode_key=_tiles.encode_key, encode_delta=_tiles.encode_delta,
-        decode_grid=decode_grid, mark_pages=_numba.mark_pages, assemble=_numba.assemble,
-        assemble_at=_numba.assemble_at, assemble_bands=_numba.assemble_bands, warmup=_numba.warmup)
+        TileStore=_tiles.TileStore, encode_key=_tiles.encode_key, encode_delta=_tiles.encode_delta)
 
+
+class _NativeKernels(SimpleNamespace):
+    """The native kernels; the Numba read-path ones are imported on first use.
+
+    A writer never reads, and importing Numba costs ~60 MB of resident memory and ~0.5 s,
+    which an all-day recorder should not pay (docs/capture.md).
+    """
+
+    _READ_PATH = ("decode_grid", "mark_pages", "assemble", "assemble_at", "assemble_bands", "warmup")
+
+    def __getattr__(self, name):  # only called for names not set yet
+        if name not in self._READ_PATH:
+            raise AttributeError(name)
+        from . import _numba
+
+        def decode_grid(blob, ids, limit):
+            status = _numba.decode_grid(blob, ids, np.int64(limit))
+            if status < 0:
+                raise _numba.grid_error(int(status))
+            return int(status)
+
+        for attr in self._READ_PATH:
+            setattr(self, attr, decode_grid if attr == "decode_grid" else getattr(_numba, attr))
+        return getattr(self, name)
 
 __all__ = ["BACKEND", "load"]
