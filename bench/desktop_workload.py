@@ -16,6 +16,8 @@ Outputs (any combination):
 
 * ``--out PATH``: a shard written live with :meth:`encoder.ShardWriter.add_frame`, plus the
   driver's ``key``, ``command`` and ``focus`` rows (what it typed, ran and switched to);
+* ``--record DIR``: ``encoder record`` records the desktop (XRecord input, focus, XShm frames)
+  while the driver works; how the bundled ``encoder demo`` sample was made;
 * ``--cache DIR``: the raw frames, zstd-1 compressed in chunks (``frames-00000.npy.zst``,
   ``times.npy``), for benchmarks to replay the same frames to every codec.
 
@@ -24,6 +26,7 @@ python3-doc`` and ``pip install mss``. Examples::
 
     python bench/desktop_workload.py --scenario terminal --seconds 60 --cache /tmp/encoder-frames/terminal
     python bench/desktop_workload.py --scenario browser --seconds 20 --out sample.enc
+    python bench/desktop_workload.py --scenario browser --seconds 30 --fps 5 --record /tmp/demo-rec
 """
 from __future__ import annotations
 
@@ -159,6 +162,8 @@ class Driver(threading.Thread):
         self.rng = random.Random(seed)
         self.stop = threading.Event()
         self.windows: dict[str, str] = {}
+        self.areas: dict[str, tuple[int, int, int, int]] = {"browser": (0, 0, 1280, 1050),
+                                                           "terminal": (1000, 300, 900, 700)}
 
     def now(self) -> int:
         return time.monotonic_ns() // 1000
@@ -185,7 +190,22 @@ class Driver(threading.Thread):
         self.xdo("key", "Return")
         self.events.put(("command", {"t": [self.now()], "kind": ["shell"], "text": [text]}))
 
+    def glide(self, x: int, y: int) -> None:
+        """Move the pointer to (x, y) along a slightly curved path at ~100 Hz, like a hand."""
+        here = self.desk.run("xdotool", "getmouselocation", "--shell").split()
+        x0, y0 = (int(v.split("=")[1]) for v in here[:2]) if len(here) >= 2 else (WIDTH // 2, HEIGHT // 2)
+        steps = max(4, int(np.hypot(x - x0, y - y0) / 40))
+        bow = self.rng.uniform(-0.15, 0.15)
+        for i in range(1, steps + 1):
+            f = 0.5 - 0.5 * np.cos(np.pi * i / steps)  # ease in and out
+            px = x0 + (x - x0) * f - (y - y0) * bow * np.sin(np.pi * f)
+            py = y0 + (y - y0) * f + (x - x0) * bow * np.sin(np.pi * f)
+            self.xdo("mousemove", str(int(px)), str(int(py)))
+            self.stop.wait(0.01)
+
     def focus(self, name: str) -> None:
+        x, y, w, h = self.areas.get(name, (0, 0, WIDTH, HEIGHT))
+        self.glide(x + int(w * self.rng.uniform(0.3, 0.7)), y + int(h * self.rng.uniform(0.3, 0.7)))
         self.xdo("windowactivate", "--sync", self.windows[name])
         self.events.put(("focus", {"t": [self.now()], "app": [name], "title": [name],
                                    "window": [int(self.windows[name])], "x": [0], "y": [0],
@@ -209,6 +229,8 @@ class Driver(threading.Thread):
         if r < 0.5:  # read and scroll
             self.focus("browser")
             for _ in range(self.rng.randint(3, 10)):
+                if self.rng.random() < 0.3:  # the hand drifts while reading
+                    self.glide(self.rng.randint(200, 1100), self.rng.randint(150, 950))
                 self.xdo("click", "--repeat", str(self.rng.randint(1, 4)), "--delay", "80",
                          self.rng.choice(["5", "5", "5", "4"]))
                 self.pause(0.4, 2.0)
@@ -375,6 +397,30 @@ def capture(args) -> dict:
         return meta
 
 
+def record(args) -> dict:
+    """Drive the desktop while ``encoder record`` records it: real input, focus and frames."""
+    with Desktop() as desk:
+        windows = setup(desk, args.scenario)
+        driver = Driver(desk, args.scenario, args.seed, queue.Queue())
+        driver.windows = windows
+        os.makedirs(args.record, exist_ok=True)
+        root = str(Path(__file__).resolve().parents[1])
+        env = dict(desk.env, PYTHONPATH=os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")])))
+        proc = subprocess.Popen([sys.executable, "-m", "encoder", "record", "--out", args.record,
+                                 "--fps", str(args.fps), "--duration", str(args.seconds), "--keys", "full",
+                                 "--stats-interval", "1000", "-q"], env=env)
+        time.sleep(2)  # the recorder's imports and X set-up
+        driver.start()
+        code = proc.wait(args.seconds + 60)
+        driver.stop.set()
+        driver.join(10)
+        if code != 0:
+            raise SystemExit(f"encoder record exited with {code}")
+    shards = sorted(glob.glob(os.path.join(args.record, "*.enc")))
+    return {"scenario": args.scenario, "fps": args.fps, "seconds": args.seconds,
+            "shards": {s: os.path.getsize(s) for s in shards}}
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scenario", choices=("terminal", "browser"), default="terminal")
@@ -382,10 +428,15 @@ def main(argv=None) -> None:
     parser.add_argument("--fps", type=float, default=10)
     parser.add_argument("--out", help="write a shard here")
     parser.add_argument("--cache", help="save raw frames here (a git-ignored folder, e.g. /tmp/...)")
+    parser.add_argument("--record", metavar="DIR", help="record with `encoder record` into DIR instead "
+                                                        "(real input events; the bundled demo sample)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    if args.record:
+        print(json.dumps(record(args), indent=1))
+        return
     if not args.out and not args.cache:
-        parser.error("give --out, --cache or both")
+        parser.error("give --out, --cache or both, or --record")
     meta = capture(args)
     print(json.dumps(meta, indent=1))
 

@@ -29,8 +29,8 @@ Examples
 >>> session["pointer"]["t"].dtype, session["pointer"]["x"].dtype
 (dtype('int64'), dtype('int32'))
 
-Regenerate the bundled sample after changing the generator with
-``python -m encoder.sample`` (writes ``encoder/data/sample_session.enc``).
+``python -m encoder.sample PATH [SECONDS] [SEED]`` writes a generated session as a shard.
+The bundled sample (:data:`SAMPLE_PATH`) is not synthetic: it is a real recording.
 """
 from __future__ import annotations
 
@@ -44,7 +44,10 @@ import pyarrow as pa
 from .streams import STREAMS
 from .streams.schema import KINDS
 
-#: Where the bundled sample shard lives (package data).
+#: The bundled sample (package data): a minute of a real 1920x1080 X desktop (Chromium on
+#: local documentation beside an xterm, driven by xdotool) recorded by ``encoder record`` at
+#: 5 fps with input and focus; made with ``python bench/desktop_workload.py --scenario browser
+#: --seconds 60 --fps 5 --seed 1 --record DIR``. ``encoder demo`` reads it.
 SAMPLE_PATH = os.path.join(os.path.dirname(__file__), "data", "sample_session.enc")
 
 #: Monotonic time of the session's start (µs since the X server / machine started) and
@@ -523,7 +526,7 @@ def session_metadata(seconds: float = 120, seed: int = 0) -> dict:
     }
 
 
-def write_sample(path=SAMPLE_PATH, seconds: float = 120, seed: int = 0) -> int:
+def write_sample(path, seconds: float = 120, seed: int = 0) -> int:
     """Write a generated session as a shard at ``path``; returns the file size in bytes."""
     from .shard import ShardWriter
     session = generate_session(seconds, seed)
@@ -534,7 +537,9 @@ def write_sample(path=SAMPLE_PATH, seconds: float = 120, seed: int = 0) -> int:
     return os.path.getsize(path)
 
 
-if __name__ == "__main__":  # python -m encoder.sample [PATH]: regenerate the bundled sample
+if __name__ == "__main__":  # python -m encoder.sample PATH [SECONDS] [SEED]
     import sys
-    target = sys.argv[1] if len(sys.argv) > 1 else SAMPLE_PATH
-    print(f"{target}: {write_sample(target)} bytes")
+    if not 2 <= len(sys.argv) <= 4:
+        raise SystemExit("usage: python -m encoder.sample PATH [SECONDS] [SEED]")
+    seconds, seed = (float(sys.argv[2]) if len(sys.argv) > 2 else 120), (int(sys.argv[3]) if len(sys.argv) > 3 else 0)
+    print(f"{sys.argv[1]}: {write_sample(sys.argv[1], seconds, seed)} bytes")

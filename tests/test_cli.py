@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -99,14 +100,20 @@ def test_demo_bundled_sample_plain_output(monkeypatch, capsys):
     monkeypatch.setattr(_console, "RICH", False)
     assert main(["demo", "--min-time", "0", "-q"]) == 0
     captured = capsys.readouterr()
-    assert "bundled sample session (120 s)" in captured.out
+    assert "bundled sample session (real desktop, " in captured.out
+    assert "and all 301 frames" in captured.out  # checked pixel for pixel
     lines = captured.out.splitlines()
     header = next(line for line in lines if line.startswith("stream"))
     assert "size vs pq" in header
     with encoder.ShardReader(sample.SAMPLE_PATH) as reader:
-        for name in reader.streams:
+        for name in set(reader.streams) - {"frame", "tile"}:
             row = next(line for line in lines if line.startswith(name + " "))
             assert row.split()[1] == f"{reader.num_rows(name):,}"
+        bytes_per_frame = reader.frame_stats()["bytes_per_frame"]
+    ours = next(line for line in lines if line.startswith("encoder (tiles)")).split()
+    zstd = next(line for line in lines if line.startswith("zstd-3, whole frames")).split()
+    assert ours[2] == "301" and abs(int(ours[3].replace(",", "")) - bytes_per_frame) < 0.02 * bytes_per_frame
+    assert int(ours[3].replace(",", "")) * 10 < int(zstd[7].replace(",", ""))
     assert captured.err == ""  # no progress bars when stderr is not a terminal
 
 
@@ -258,3 +265,21 @@ def test_export_selected_and_unknown_streams(shard, tmp_path, capsys):
     assert main(["export", shard, "--parquet", str(tmp_path / "none"), "--stream", "frame"]) == 2
     assert "no stream 'frame'" in capsys.readouterr().err
     assert not (tmp_path / "none").exists()
+
+
+def test_demo_frame_check_finds_one_changed_pixel(tmp_path):
+    from encoder.cli import _demo_frames
+    image = np.zeros((37, 50, 4), np.uint8)
+    paths = []
+    for name, pixel in (("a", 0), ("b", 0), ("c", 1)):
+        path = str(tmp_path / f"{name}.enc")
+        with encoder.ShardWriter(path) as w:
+            for k in range(3):
+                frame = image + k
+                frame[36, 49, 2] += pixel if k == 2 else 0
+                w.add_frame(k * 1000, frame)
+        paths.append(path)
+    with encoder.ShardReader(paths[0]) as a, encoder.ShardReader(paths[1]) as b, \
+            encoder.ShardReader(paths[2]) as c:
+        assert _demo_frames.first_frame_difference(a, b) is None
+        assert _demo_frames.first_frame_difference(a, c) == "screen 0, frame 2 differs"

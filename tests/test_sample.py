@@ -163,15 +163,17 @@ def test_write_sample_has_session_metadata(tmp_path):
         assert _tables_equal(expected, {n: reader.read(n) for n in reader.streams})
 
 
-def test_bundled_sample_is_small_and_up_to_date(session):
-    assert os.path.exists(sample.SAMPLE_PATH), "run `python -m encoder.sample` to create it"
-    assert os.path.getsize(sample.SAMPLE_PATH) < 1 << 20
+def test_bundled_sample_is_a_small_real_recording():
+    """The demo's sample: a real desktop recorded by ``encoder record``, frames and input."""
+    assert os.path.exists(sample.SAMPLE_PATH), "record it with bench/desktop_workload.py --record"
+    assert os.path.getsize(sample.SAMPLE_PATH) < 4 << 20
     with encoder.ShardReader(sample.SAMPLE_PATH) as reader:
-        reader.verify()
-        bundled = {n: reader.read(n) for n in reader.streams}
-        assert reader.metadata["session"] == {"id": "sample-0", "seconds": SECONDS, "seed": 0}
-    assert _tables_equal(sample.to_tables(session), bundled), \
-        "the generator changed: regenerate the bundled sample with `python -m encoder.sample`"
+        rows = reader.verify()
+        assert reader.metadata["recorder"]["name"] == "encoder record"
+        assert {"pointer", "scroll", "key", "focus", "marker", "frame", "tile"} <= set(reader.streams)
+        assert reader.frame_count() > 100
+        assert reader.frame(0).shape == (1080, 1920, 4)
+        assert rows["frame"] == reader.frame_count() and rows["key"] > 100
 
 
 def test_to_tables_keeps_nulls(session):

@@ -1,13 +1,16 @@
 """``encoder demo``: round-trip the sample session and compare with Parquet, side by side.
 
-The bundled sample (``encoder/data/sample_session.enc``, see :mod:`encoder.sample`), or a
-freshly generated one with ``--seconds``, is written with :class:`ShardWriter`, read back
-with :class:`ShardReader` and checked bit-exact, stream by stream (exit 1 if any value
-differs). Then every stream is encoded and decoded in memory, ours and Parquet (pyarrow,
+The bundled sample (``encoder/data/sample_session.enc``: a minute of a real X desktop,
+Chromium and xterm driven by xdotool, recorded by ``encoder record``, see
+``bench/desktop_workload.py --record``), or a synthetic events-only session generated with
+``--seconds`` (:mod:`encoder.sample`), is written with :class:`ShardWriter`, events and
+frames, read back with :class:`ShardReader` and checked bit-exact, stream by stream and
+frame by frame (exit 1 if any value or pixel differs). Then every stream is encoded and decoded in memory, ours and Parquet (pyarrow,
 zstd) on the same tables, each timing the best of several runs.
 
 Bytes per stream are the bytes of that stream's blocks in the shard (block descriptor,
-chunks, padding); the total is the whole file (header and footer included). Parquet's are
+chunks, padding); the total is the whole file (header and footer included) less the frames'
+blocks, which get a table of their own (:mod:`._demo_frames`). Parquet's are
 one file per stream, its total their sum.
 """
 from __future__ import annotations
@@ -25,7 +28,8 @@ from ..api import decode, encode
 from ..errors import EncoderError
 from ..shard import ShardReader, ShardWriter
 from ..shard import format as fmt
-from . import _console
+from . import _console, _demo_frames
+from ._demo_frames import FRAME_STREAMS
 
 
 def register(sub, common) -> None:
@@ -55,26 +59,31 @@ def _positive(text: str) -> float:
 
 
 # -- the source tables -------------------------------------------------------------------
-def load_source(seconds: float | None, seed: int) -> tuple[dict[str, pa.Table], dict, str]:
-    """(tables, metadata, description) of the bundled sample or a generated session."""
+def load_source(seconds: float | None, seed: int) -> tuple[dict[str, pa.Table], dict, str, str | None]:
+    """(event tables, metadata, description, shard whose frames to copy or None) of the
+    bundled sample or of a generated (events only) session."""
     from .. import sample
     if seconds is None:
         if not os.path.exists(sample.SAMPLE_PATH):
             raise EncoderError(f"the bundled sample {sample.SAMPLE_PATH} is missing: reinstall "
                                "encoder, or pass --seconds N to generate one")
         with ShardReader(sample.SAMPLE_PATH) as reader:
-            tables = {name: reader.read(name) for name in reader.streams}
+            tables = {name: reader.read(name) for name in reader.streams if name not in FRAME_STREAMS}
             metadata = dict(reader.metadata)
-        seconds_text = metadata.get("session", {}).get("seconds", "?") if isinstance(
-            metadata.get("session"), dict) else "?"
-        label = f"bundled sample session ({seconds_text} s)"
+            frames = reader.frame_count() if "frame" in reader.streams else 0
+            span = [t for name in reader.streams for t in (reader.time_range(name) or ())]
+        what = f"real desktop, {frames:,} frames, " if frames else ""
+        seconds_text = f"{(max(span) - min(span)) / 1e6:.0f}" if span else "?"
+        label = f"bundled sample session ({what}{seconds_text} s)"
+        source = sample.SAMPLE_PATH if frames else None
     else:
         session = sample.generate_session(seconds, seed)
         tables = sample.to_tables(session)
         metadata = sample.session_metadata(seconds, seed)
         label = f"generated session ({seconds:g} s, seed {seed})"
+        source = None
     metadata.pop("writer", None)  # this run's writer records itself
-    return tables, metadata, label
+    return tables, metadata, label, source
 
 
 # -- checks --------------------------------------------------------------------------------
@@ -143,9 +152,10 @@ def measure(name: str, table: pa.Table, metadata: dict, min_time: float) -> dict
 
 
 def run(args) -> int:
-    tables, metadata, label = load_source(args.seconds, args.seed)
+    tables, metadata, label, frame_source = load_source(args.seconds, args.seed)
     events = sum(t.num_rows for t in tables.values())
     print(f"encoder demo: {label}, {events:,} events in {len(tables)} streams; backend {backend}")
+    frames = None
     with tempfile.TemporaryDirectory(prefix="encoder-demo-") as tmp:
         out = tmp if args.out is None else args.out
         os.makedirs(out, exist_ok=True)
@@ -153,6 +163,9 @@ def run(args) -> int:
         with ShardWriter(path, metadata=metadata) as writer:
             for name, table in tables.items():
                 writer.write(name, table)
+            if frame_source is not None:
+                with ShardReader(frame_source) as source:
+                    encode_cpu = _demo_frames.copy_frames(source, writer)
         with ShardReader(path) as reader:
             missing = sorted(set(tables) - set(reader.streams))
             if missing:
@@ -165,15 +178,27 @@ def run(args) -> int:
                     return 1
             spans = _block_bytes(path, reader)
             size = reader.size
+            if frame_source is not None:
+                with ShardReader(frame_source) as source:
+                    diff = _demo_frames.first_frame_difference(source, reader)
+                if diff is not None:
+                    _console.error(f"round trip is not bit-exact: frames: {diff}")
+                    return 1
+        if frame_source is not None:
+            frames = _demo_frames.measure(path, encode_cpu, args.quiet)
         where = path if args.out is not None else "a temporary file"
-        print(f"wrote {where} ({size:,} bytes) and read it back: bit-exact, all {len(tables)} streams")
+        also = f" and all {frames['frames']:,} frames" if frames else ""
+        print(f"wrote {where} ({size:,} bytes) and read it back: bit-exact, all {len(tables)} streams{also}")
 
     if backend == "native":
         warmup()  # JIT compile before timing, not inside the first measurement
     results = {}
     for name in _console.progress(list(tables), quiet=args.quiet, desc="measuring", unit="stream"):
         results[name] = measure(name, tables[name], metadata, args.min_time)
-    _report(tables, spans, size, results)
+    _report(tables, spans, size - sum(spans.get(name, 0) for name in FRAME_STREAMS), results)
+    if frames:
+        print()
+        _demo_frames.report(frames)
     return 0
 
 
@@ -189,7 +214,7 @@ def _report(tables: dict, spans: dict, size: int, results: dict) -> None:
         None, ["stream", "rows", "bytes", "B/event", "enc Mev/s", "dec Mev/s",
                "parquet B", "pq B/event", "pq enc Mev/s", "pq dec Mev/s", "size vs pq"],
         rows, total=total,
-        caption="bytes: the stream's blocks in the shard; total: the whole file. parquet: one file "
+        caption="bytes: the stream's blocks in the shard; total: the whole file less the frames. parquet: one file "
                 "per stream (pyarrow, zstd). Speeds: in memory, best of several runs, one thread; "
                 "tiny streams measure per-call overhead.")
 

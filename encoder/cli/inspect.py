@@ -188,5 +188,5 @@ def _print_summary(info: dict) -> None:
     if frames:  # filled in by frame_stats() once the screen-tiles work lands
         print()
         _console.table("frames", ["statistic", "value"],
-                       [[k, f"{v:,}" if isinstance(v, int) else str(v)] for k, v in frames.items()])
+                       [[k, f"{v:,}" if isinstance(v, int) else f"{v:,.2f}"] for k, v in frames.items()])
 

@@ -170,6 +170,12 @@ class FrameReaderMixin:
             self._frame_reader.close()
         self._frame_reader = FrameReader(self, cache_bytes=cache_bytes, backend=backend, parallel=parallel)
 
+    def drop_frame_cache(self) -> None:
+        """Forget every decoded page and grid (the frame index stays): the next frame is read
+        cold, as the first request for it in a fresh process would be (benchmarks)."""
+        if self._frame_reader is not None:
+            self._frame_reader.drop_caches()
+
     def frame_count(self, screen: int = 0) -> int:
         """Frames of ``screen`` in the shard."""
         return len(self._frames().rows(screen))
