@@ -135,6 +135,25 @@ def test_changed_hint_skips_the_rest_of_the_frame():
     assert np.array_equal(reader.frame(1), lied[0])
 
 
+def test_unchanged_frames_reach_the_frame_thread_in_batches():
+    """Waking the frame thread costs more than an unchanged frame: they travel 16 at a time."""
+    image = np.random.default_rng(3).integers(0, 255, (40, 64, 4), np.uint8)
+    sink = io.BytesIO()
+    writer = ShardWriter(sink)
+    writer.add_frame(0, image)
+    frames = writer._frame_writer
+    puts = []
+    put = frames.queue.put
+    frames.queue.put = lambda item: (puts.append(item), put(item))
+    for k in range(1, 49):
+        writer.add_frame(k, image.copy())
+    writer.close()
+    batches = [len(item) for item in puts if isinstance(item, list)]
+    assert batches[:3] == [16, 16, 16] and sum(batches) == 48
+    reader = ShardReader(sink.getvalue())
+    assert reader.frame_count() == 49 and np.array_equal(reader.frame(48), image)
+
+
 def test_native_and_reference_write_the_same_shard():
     frames, rects = session(np.random.default_rng(9), 25, 45, 38, 4)
     kw = dict(tile=8, page_bytes=8 * 8 * 4 * 5, store_bytes=8 * 8 * 4 * 30, block_frames=4)
