@@ -29,6 +29,7 @@ from ..errors import EncoderError
 from ..shard import ShardReader, ShardWriter
 from ..shard import format as fmt
 from . import _console, _demo_frames
+from ._args import positive
 from ._demo_frames import FRAME_STREAMS
 
 
@@ -39,23 +40,12 @@ def register(sub, common) -> None:
                     "bit-exact, and print sizes and speeds beside Parquet (zstd) on the same tables.")
     p.add_argument("--out", metavar="DIR", help="keep the shard as DIR/sample_session.enc "
                                                 "(default: a temporary folder, removed)")
-    p.add_argument("--seconds", type=_positive, metavar="N",
+    p.add_argument("--seconds", type=positive(1e6, whole_as_int=True), metavar="N",
                    help="generate a fresh N-second session instead of reading the bundled one")
     p.add_argument("--seed", type=int, default=0, help="seed of the generated session (default 0)")
     p.add_argument("--min-time", type=float, default=0.05, metavar="S",
                    help="measure each figure for at least S seconds, best run kept (default 0.05)")
     p.set_defaults(run=run)
-
-
-def _positive(text: str) -> float:
-    import argparse
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < value < 1e6:
-        raise argparse.ArgumentTypeError(f"must be positive (and under a million): {text!r}")
-    return int(value) if value.is_integer() else value
 
 
 # -- the source tables -------------------------------------------------------------------

@@ -12,7 +12,6 @@ policy) or a source failed while recording (what was captured is still written).
 """
 from __future__ import annotations
 
-import argparse
 import os
 import signal
 import sys
@@ -20,6 +19,9 @@ import threading
 import time
 
 from . import _console
+from ._args import positive
+
+_positive = positive(1e9)  # seconds, MB, fps
 
 
 def register(sub, common) -> None:
@@ -29,25 +31,25 @@ def register(sub, common) -> None:
                     "window focus, with the privacy policy applied before anything is written. Stop with "
                     "Ctrl-C or SIGTERM. Needs encoder[capture] (python-xlib, mss).")
     p.add_argument("--out", required=True, metavar="DIR", help="folder of the shards (created)")
-    p.add_argument("--fps", type=_positive_float, default=2.0, metavar="N", help="screen frames per second "
+    p.add_argument("--fps", type=_positive, default=2.0, metavar="N", help="screen frames per second "
                    "(default 2); unchanged screens cost almost nothing")
-    p.add_argument("--duration", type=_positive_float, metavar="S", help="stop after S seconds")
+    p.add_argument("--duration", type=_positive, metavar="S", help="stop after S seconds")
     p.add_argument("--keys", choices=("full", "timing-only", "none"),
                    help="key content: overrides the policy's 'keys' (default from the policy: timing-only)")
     p.add_argument("--policy", metavar="FILE", help="privacy policy, TOML or JSON (docs/capture.md); "
                    "default: the built-in safe policy")
     p.add_argument("--display", metavar="NAME", help="X display (default: $DISPLAY)")
-    p.add_argument("--rotate-mb", type=_positive_float, default=256.0, metavar="MB",
+    p.add_argument("--rotate-mb", type=_positive, default=256.0, metavar="MB",
                    help="start a new shard past this size (default 256)")
-    p.add_argument("--rotate-minutes", type=_positive_float, default=60.0, metavar="MIN",
+    p.add_argument("--rotate-minutes", type=_positive, default=60.0, metavar="MIN",
                    help="start a new shard after this long (default 60)")
-    p.add_argument("--stats-interval", type=_positive_float, default=5.0, metavar="S",
+    p.add_argument("--stats-interval", type=_positive, default=5.0, metavar="S",
                    help="seconds between stats lines on stderr (default 5)")
-    p.add_argument("--marker-interval", type=_positive_float, default=60.0, metavar="S",
+    p.add_argument("--marker-interval", type=_positive, default=60.0, metavar="S",
                    help="seconds between recorder.stats rows in the marker stream (default 60)")
-    p.add_argument("--flush-seconds", type=_positive_float, default=30.0, metavar="S",
+    p.add_argument("--flush-seconds", type=_positive, default=30.0, metavar="S",
                    help="at most this much recording is lost if the machine crashes (default 30)")
-    p.add_argument("--tile-store-mb", type=_positive_float, default=32.0, metavar="MB",
+    p.add_argument("--tile-store-mb", type=_positive, default=32.0, metavar="MB",
                    help="screen tiles kept for deduplication; bounds memory (default 32)")
     p.add_argument("--queue", type=int, default=65536, metavar="N",
                    help="input events the queue holds before counting drops (default 65536)")
@@ -55,16 +57,6 @@ def register(sub, common) -> None:
     p.add_argument("--no-input", action="store_true", help="record screen and focus only")
     p.add_argument("--no-damage", action="store_true", help="grab whole screens every frame (no XDamage)")
     p.set_defaults(run=run)
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < value < 1e9:
-        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
-    return value
 
 
 def _format_stats(stats: dict, paused: bool) -> str:

@@ -28,21 +28,7 @@ def _reference_mark_pages(ids, firsts, marks):
 
 def _reference_assemble(out, ids, tile, channels, firsts, slots, pool):
     """What :func:`encoder.tiles._numba.assemble` does, one tile at a time."""
-    height, row_bytes = out.shape
-    span = tile * channels
-    cols = -(-(row_bytes // channels) // tile)
-    missing = 0
-    for p, tile_id in enumerate(ids.tolist()):
-        page = int(np.searchsorted(firsts, tile_id, side="right")) - 1
-        if slots[page] < 0:
-            missing += 1
-            continue
-        src = pool[slots[page], (tile_id - int(firsts[page])) * span * tile:][:span * tile].reshape(tile, span)
-        ty, tx = divmod(p, cols)
-        y0, x0 = ty * tile, tx * span
-        block = out[y0:y0 + tile, x0:x0 + span]
-        block[...] = src[:block.shape[0], :block.shape[1]]
-    return missing
+    return _reference_assemble_at(out, ids, np.arange(len(ids)), tile, channels, firsts, slots, pool)
 
 
 def _reference_assemble_at(out, ids, positions, tile, channels, firsts, slots, pool):

@@ -54,6 +54,11 @@ class Source:
     def stats(self) -> dict:
         return {}
 
+    def fail(self, exc: BaseException) -> None:
+        """This source's thread died of ``exc``: keep it for ``stop()`` and tell the recorder."""
+        self._error = exc
+        self.recorder.source_failed(self, exc)
+
 
 def x11_sources(display: str | None = None, *, fps: float = 2.0, screen: bool = True, input: bool = True,
                 windows: bool = True, damage: bool = True) -> list:

@@ -175,11 +175,9 @@ class X11Windows(Source):
                     self._rescan(_clock.now_us())
         except (ConnectionClosed, OSError) as exc:
             if not self._stop:
-                self._error = SourceUnavailable(f"lost the X connection: {exc}")
-                self.recorder.source_failed(self, self._error)
+                self.fail(SourceUnavailable(f"lost the X connection: {exc}"))
         except BaseException as exc:  # reported by stop() and to the recorder
-            self._error = exc
-            self.recorder.source_failed(self, exc)
+            self.fail(exc)
         finally:
             with self._cond:
                 self._cond.notify_all()

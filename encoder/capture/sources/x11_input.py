@@ -136,11 +136,9 @@ class X11Input(Source):
             self._read_raw()
             self.counters["thread_cpu_s"] = round(time.thread_time(), 3)
         except (ConnectionClosed, OSError) as exc:
-            self._error = SourceUnavailable(f"lost the X connection: {exc}")
-            self.recorder.source_failed(self, self._error)
+            self.fail(SourceUnavailable(f"lost the X connection: {exc}"))
         except BaseException as exc:
-            self._error = exc
-            self.recorder.source_failed(self, exc)
+            self.fail(exc)
         finally:
             self._started.set()
 

@@ -174,11 +174,9 @@ class X11Screen(Source):
                     due += missed * period
                 self._stop.wait(due - now)
         except (ConnectionClosed, OSError) as exc:
-            self._error = SourceUnavailable(f"lost the X connection: {exc}")
-            self.recorder.source_failed(self, self._error)
+            self.fail(SourceUnavailable(f"lost the X connection: {exc}"))
         except BaseException as exc:
-            self._error = exc
-            self.recorder.source_failed(self, exc)
+            self.fail(exc)
 
     def _tick(self) -> None:
         rec = self.recorder
