@@ -209,6 +209,34 @@ def test_small_store_pages_and_cache():
     assert np.array_equal(reader.frames([29, 0, 15]), np.stack([frames[29], frames[0], frames[15]]))
 
 
+@pytest.mark.parametrize("cache_pages", [2, 5, 1000])
+def test_pages_decoded_as_far_as_needed_then_extended(cache_pages):
+    """A random frame decodes each page only up to its last needed tile; a later frame that
+    needs more of a cached page gets it decoded whole. Random orders, caches small and large."""
+    frames, _ = session(np.random.default_rng(21), 60, 48, 64, 4, levels=256)
+    page = 8 * 8 * 4 * 16
+    reader = ShardReader(write(frames, tile=8, page_bytes=page))
+    reader.configure_frame_cache(cache_bytes=page * cache_pages)
+    order = np.random.default_rng(5).permutation(np.repeat(np.arange(60), 2))
+    for i in order.tolist():
+        assert np.array_equal(reader.frame(i), frames[i]), i
+    store = next(iter(reader._frames().stores.values()))
+    resident = store.slots >= 0
+    assert resident.any() and (store.valid[resident] % (8 * 8 * 4) == 0).all()
+
+
+def test_a_page_prefix_then_the_rest():
+    rng = np.random.default_rng(22)
+    a, b = (rng.integers(0, 256, (48, 64, 4), np.uint8) for _ in range(2))  # 48 new 8 px tiles each
+    reader = ShardReader(write([a, b, a.copy()], tile=8, page_bytes=64 * 8 * 8 * 4, writer_kw={"background": False}))
+    assert np.array_equal(reader.frame(2), a)  # tiles 0-47: page 0 decoded 48 tiles far
+    store = next(iter(reader._frames().stores.values()))
+    assert store.firsts.tolist()[:2] == [0, 64] and store.valid[0] == 48 * 256
+    assert np.array_equal(reader.frame(1), b)  # tiles 48-95: page 0 decoded whole, page 1 in part
+    assert store.valid[0] == 64 * 256 and store.valid[1] == 32 * 256
+    assert np.array_equal(reader.frame(0), a)
+
+
 def test_random_access_batches_and_frame_at():
     frames, _ = session(np.random.default_rng(13), 40, 30, 40, 3)
     times = [1000 * i for i in range(40)]

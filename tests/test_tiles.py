@@ -265,6 +265,7 @@ def test_assemble_matches_reference(shape, channels):
             cell = (slice(ty * tile, (ty + 1) * tile), slice(tx * tile * channels, (tx + 1) * tile * channels))
             expect[cell] = want[cell]
         assert np.array_equal(out, expect)
-        marks = np.zeros(4, np.uint8)
-        k.mark_pages(ids, firsts, marks)
-        assert marks.tolist() == [int(((ids >= a) & (ids < a + c)).any()) for a, c in zip(firsts, counts)]
+        marks = np.zeros(4, np.int32)
+        k.mark_pages(ids, firsts, marks)  # how far into each page the ids reach (0: not at all)
+        assert marks.tolist() == [int(ids[(ids >= a) & (ids < a + c)].max(initial=a - 1)) - a + 1
+                                  for a, c in zip(firsts, counts)]

@@ -203,11 +203,14 @@ class ChunkSource:
             pos += chunk[2]
         return out
 
-    def section(self, block_offset: int, chunk: list, stream: str, column: str, into=None, number: int = 0):
+    def section(self, block_offset: int, chunk: list, stream: str, column: str, into=None, number: int = 0,
+                prefix: int | None = None):
         """One chunk, verified and decompressed (into ``into``, a writable buffer, when given).
 
         ``number`` is the chunk's position among all chunks of its block (encrypted shards bind
-        it into each chunk's authentication).
+        it into each chunk's authentication). ``prefix`` (with ``into``): decompress only the
+        first ``prefix`` bytes; the chunk's checksum still covers all of it, the end of the
+        zstd frame is not checked (a random frame needs the start of most of its pages only).
         """
         start, size, raw, digest = chunk
         offset = block_offset + start
@@ -228,12 +231,15 @@ class ChunkSource:
                 got = len(out)
             else:
                 out, got = into, 0
+                want = raw if prefix is None else min(int(prefix), raw)
                 reader = self._dctx().stream_reader(frame)
-                while got < raw:
-                    step = reader.readinto(into[got:])
+                while got < want:
+                    step = reader.readinto(into[got:want])
                     if not step:
                         break
                     got += step
+                if got == want < raw:  # the prefix asked for
+                    return out
                 if reader.read(1):
                     got += 1
         except zstandard.ZstdError as exc:

@@ -126,10 +126,15 @@ def _page_of(firsts, tile_id):
 
 @njit(cache=True, nogil=True)
 def mark_pages(ids, firsts, marks):
-    """``marks[k] = 1`` for every page ``k`` that holds one of ``ids`` (ids already checked
-    to lie in the store, whose pages start at ``firsts``, ascending, ``firsts[0] == 0``)."""
+    """``marks[k]``: at least how many tiles from the start of page ``k`` the ``ids`` need
+    (the highest needed offset + 1; 0: none), so that a page is decoded only that far. Ids
+    are already checked to lie in the store, whose pages start at ``firsts``, ascending,
+    ``firsts[0] == 0``."""
     for i in range(ids.shape[0]):
-        marks[_page_of(firsts, ids[i])] = 1
+        page = _page_of(firsts, ids[i])
+        need = ids[i] - firsts[page] + 1
+        if need > marks[page]:
+            marks[page] = need
 
 
 @njit(cache=True, nogil=True)
@@ -269,7 +274,7 @@ def warmup() -> None:
     ids = np.zeros(1, np.int64)
     decode_grid(blob, ids, np.int64(1))
     firsts = np.zeros(1, np.int64)
-    mark_pages(ids, firsts, np.zeros(1, np.uint8))
+    mark_pages(ids, firsts, np.zeros(1, np.int32))
     pool = np.zeros((1, 64), np.uint8)
     for channels, width in ((4, 2), (4, 1), (1, 1)):  # uint64, uint32 and uint8 words
         out = np.zeros((2, width * channels), np.uint8)

@@ -23,7 +23,8 @@ def _reference_decode_grid(blob, ids, limit):
 
 
 def _reference_mark_pages(ids, firsts, marks):
-    marks[np.searchsorted(firsts, ids, side="right") - 1] = 1
+    pages = np.searchsorted(firsts, ids, side="right") - 1
+    np.maximum.at(marks, pages, (ids - firsts[pages] + 1).astype(marks.dtype))
 
 
 def _reference_assemble(out, ids, tile, channels, firsts, slots, pool):
