@@ -143,7 +143,7 @@ class Recorder:
     def __init__(self, out_dir, *, sources=(), policy: Policy | None = None,
                  rotate_bytes: int | None = 256 << 20, rotate_seconds: float | None = 3600.0,
                  queue_events: int = 65536, stats_seconds: float = 5.0, marker_seconds: float = 60.0,
-                 flush_seconds: float = 30.0, tile_store_bytes: int = 32 << 20, on_stats=None,
+                 flush_seconds: float = 30.0, tile_store_bytes: int = 24 << 20, on_stats=None,
                  metadata: dict | None = None, session: str | None = None, batch_seconds: float = 1.0):
         self.out_dir = os.fspath(out_dir)
         os.makedirs(self.out_dir, exist_ok=True)

@@ -21,7 +21,6 @@ import tempfile
 import time
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from .. import backend, warmup
 from ..api import decode, encode
@@ -123,6 +122,7 @@ def best_time(fn, min_time: float, min_runs: int = 3, max_runs: int = 1000) -> f
 
 
 def _parquet_bytes(table: pa.Table) -> bytes:
+    import pyarrow.parquet as pq  # here, not at the top: `encoder record` imports this module's package
     sink = io.BytesIO()
     pq.write_table(table, sink, compression="zstd")
     return sink.getvalue()
@@ -130,6 +130,7 @@ def _parquet_bytes(table: pa.Table) -> bytes:
 
 def measure(name: str, table: pa.Table, metadata: dict, min_time: float) -> dict:
     """Encode/decode time of one stream, ours and Parquet's, in memory."""
+    import pyarrow.parquet as pq
     ours = encode({name: table}, metadata=metadata)
     theirs = _parquet_bytes(table)
     return {

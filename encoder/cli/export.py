@@ -5,7 +5,6 @@ import json
 import os
 import re
 
-import pyarrow.parquet as pq
 
 from ..errors import EncoderError
 from ..shard import ShardReader
@@ -39,6 +38,7 @@ def run(args) -> int:
                 raise EncoderError(f"refusing to export a stream named {name!r} (not a valid stream "
                                    "name)", shard=args.path)
         os.makedirs(args.parquet, exist_ok=True)
+        import pyarrow.parquet as pq  # only here: every command (encoder record too) imports this module
         meta = json.dumps(reader.metadata, separators=(",", ":")).encode()
         for name in _console.progress(names, quiet=args.quiet, desc="export", unit="stream"):
             table = reader.read(name)

@@ -49,8 +49,8 @@ def register(sub, common) -> None:
                    help="seconds between recorder.stats rows in the marker stream (default 60)")
     p.add_argument("--flush-seconds", type=_positive, default=30.0, metavar="S",
                    help="at most this much recording is lost if the machine crashes (default 30)")
-    p.add_argument("--tile-store-mb", type=_positive, default=32.0, metavar="MB",
-                   help="screen tiles kept for deduplication; bounds memory (default 32)")
+    p.add_argument("--tile-store-mb", type=_positive, default=24.0, metavar="MB",
+                   help="screen tiles kept for deduplication; bounds memory (default 24)")
     p.add_argument("--queue", type=int, default=65536, metavar="N",
                    help="input events the queue holds before counting drops (default 65536)")
     p.add_argument("--no-screen", action="store_true", help="record input and focus only")
