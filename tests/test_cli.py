@@ -283,3 +283,21 @@ def test_demo_frame_check_finds_one_changed_pixel(tmp_path):
             encoder.ShardReader(paths[2]) as c:
         assert _demo_frames.first_frame_difference(a, b) is None
         assert _demo_frames.first_frame_difference(a, c) == "screen 0, frame 2 differs"
+
+
+def test_demo_copies_frames_of_every_screen_and_format():
+    import io
+
+    from encoder.cli import _demo_frames
+    rng = np.random.default_rng(0)
+    src = io.BytesIO()
+    with encoder.ShardWriter(src) as w:
+        for k in range(5):
+            w.add_frame(k * 1000, rng.integers(0, 255, (20, 30, 4), np.uint8), screen=0, pixel_format="rgba")
+            w.add_frame(k * 1000 + 5, rng.integers(0, 255, (10, 12), np.uint8), screen=1)
+    source, dst = encoder.ShardReader(src.getvalue()), io.BytesIO()
+    with encoder.ShardWriter(dst) as w:
+        assert _demo_frames.copy_frames(source, w) >= 0
+    copy = encoder.ShardReader(dst.getvalue())
+    assert _demo_frames.first_frame_difference(source, copy) is None
+    assert copy.frame_info(3, 0)["format"] == "rgba" and copy.frame_info(2, 1)["format"] == "gray"

@@ -32,14 +32,13 @@ def copy_frames(source: ShardReader, writer: ShardWriter) -> float:
     decode_cpu = 0.0
     start = time.process_time()
     for screen in source.frame_screens():
-        times = source.frame_times(screen)
-        fmt = source.frame_info(0, screen)["format"] if len(times) else None
         it = source.iter_frames(screen=screen, copy=False)
-        for t in times.tolist():
+        for i, t in enumerate(source.frame_times(screen).tolist()):
             d0 = time.process_time()
             image = next(it)
+            fmt = source.frame_info(i, screen)["format"]  # kept as declared
             decode_cpu += time.process_time() - d0
-            writer.add_frame(t, image, screen=screen, pixel_format=fmt if image.ndim == 3 and image.shape[2] == 4 else None)
+            writer.add_frame(t, image, screen=screen, pixel_format=fmt if fmt in ("bgra", "rgba") else None)
     writer.flush_frames()
     return time.process_time() - start - decode_cpu
 
