@@ -413,3 +413,19 @@ def test_encrypted_shard_frames():
     reader = ShardReader(out.getvalue(), key=key)
     check_all(reader, frames)
     assert np.array_equal(reader.frames([3, 4, 5]), np.stack(frames[3:6]))
+
+
+def test_finish_frames_writes_them_frees_the_store_and_refuses_more():
+    frames, _ = session(np.random.default_rng(30), 6, 40, 50, 4, levels=256)
+    sink = io.BytesIO()
+    writer = ShardWriter(sink)
+    for k, frame in enumerate(frames):
+        writer.add_frame(k, frame)
+    writer.finish_frames()
+    stats = writer.frame_writer_stats()
+    assert stats["frames"] == 6 and stats["store_memory_bytes"] == 0 and stats["previous_frame_bytes"] == 0
+    with pytest.raises(EncoderError, match="frames are finished"):
+        writer.add_frame(10, frames[0])
+    writer.write("marker", {"t": [7], "kind": ["k"], "text": ["x"], "value": [1]})
+    writer.close()
+    check_all(ShardReader(sink.getvalue()), frames)

@@ -529,6 +529,10 @@ class Recorder:
         self._stats_marker(now)           # the old shard ends with its stats
         fresh = self._new_writer()        # opened before the swap: a frame never finds no writer
         with self._writer_lock:
+            # The old shard's frames are finished first (their tile store and previous frames
+            # freed), so that the new shard's first, full frame never coexists with them: that
+            # overlap was a 14 MB spike at every rotation. It holds a frame for a few ms.
+            self._writer.finish_frames()
             writer, self._writer = self._writer, fresh
             self._writer_opened = time.monotonic()
         writer.close()                    # outside the lock: frames go to the new shard meanwhile

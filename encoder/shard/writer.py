@@ -250,7 +250,7 @@ class ShardWriter(FrameWriterMixin):
         if self._closed:
             return
         try:
-            self._finish_frames()
+            self.finish_frames()
             self._check_open()
             self._flush_blocks()
             if self._queue is not None:

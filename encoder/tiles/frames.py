@@ -140,8 +140,9 @@ class FrameWriterMixin:
         stats["previous_frame_bytes"] = sum(s.prev.nbytes for s in writer.screens.values())
         return stats
 
-    def _finish_frames(self) -> None:
-        """Called by ShardWriter.close() before buffered streams are flushed."""
+    def finish_frames(self) -> None:
+        """Write every frame added so far and free the frame pipeline's memory (its content
+        store, the previous frames); no frame can be added afterwards. ``close()`` does it too."""
         if self._frame_writer is not None:
             self._frame_writer.close()
 

@@ -210,6 +210,9 @@ class FrameWriter:
     # -- caller's thread ----------------------------------------------------------------
     def add(self, t_us, image, screen: int, changed, pixel_format: str | None) -> None:
         with self.add_lock:
+            if self.closed:
+                raise EncoderError("the shard's frames are finished (finish_frames or close): no frame "
+                                   "can be added", shard=self.shard.name)
             self._add(t_us, image, screen, changed, pixel_format)
 
     def _add(self, t_us, image, screen: int, changed, pixel_format: str | None) -> None:
@@ -314,6 +317,10 @@ class FrameWriter:
                                           shard=self.shard.name)
         elif self.error is None:
             self._flush_all()
+        # Nothing more can be added: give the content store and the previous frames back now,
+        # not when the shard writer is collected (a recorder rotating its shards would hold
+        # two of each for a while).
+        self.stores, self.screens, self.usage = {}, {}, {}
         self.raise_pending()
 
     def raise_pending(self) -> None:
