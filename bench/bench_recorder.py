@@ -44,6 +44,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # `python bench/bench_recorder.py` from a checkout
     sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import desktop_workload as workload  # noqa: E402
 WIDTH, HEIGHT = 1920, 1080
 TICK = os.sysconf("SC_CLK_TCK")
 COMMANDS = ["ls -la /usr/lib | head -40", "seq 1 200 | paste - - - - - - - - | column -t | tail -25",
@@ -98,60 +100,21 @@ def slope_mb_per_min(samples, skip_s: float = 20.0) -> float | None:
 
 
 # -- the desktop ------------------------------------------------------------------------------
-class Desktop:
+class Desktop(workload.Desktop):
+    """The frame benchmarks' Xvfb + openbox (``bench/desktop_workload.py``), with one xterm
+    running bash, focused."""
+
     def __init__(self):
-        for tool in ("Xvfb", "xdotool", "xterm"):
-            if shutil.which(tool) is None:
-                raise SystemExit(f"needs {tool}: apt-get install xvfb xdotool xterm ffmpeg")
-        self.procs = []
-        for number in range(300, 400):
-            if not os.path.exists(f"/tmp/.X11-unix/X{number}") and not os.path.exists(f"/tmp/.X{number}-lock"):
-                break
-        self.display = f":{number}"
-        self.env = dict(os.environ, DISPLAY=self.display)
-        self.xvfb = self.spawn(["Xvfb", self.display, "-screen", "0", f"{WIDTH}x{HEIGHT}x24", "-nolisten", "tcp"])
-        self.wait(lambda: os.path.exists(f"/tmp/.X11-unix/X{number}"), "Xvfb")
-        self.wait(lambda: subprocess.run(["xdotool", "getmouselocation"], env=self.env, capture_output=True)
-                  .returncode == 0, "the X server")
-        self.wm = None
-        if shutil.which("openbox"):
-            self.wm = self.spawn(["openbox"])
-            time.sleep(1.0)
+        super().__init__(WIDTH, HEIGHT)
+        self.__enter__()
+        self.xvfb = self.procs[0]
+        self.wm = shutil.which("openbox")
         self.spawn(["xterm", "-geometry", "160x50+10+10", "-T", "terminal", "-e", "bash", "--norc"])
-        self.terminal = self.wait(lambda: self.search("terminal"), "the xterm")
-        self.run("xdotool", "windowactivate", "--sync", self.terminal) if self.wm else \
-            self.run("xdotool", "windowfocus", "--sync", self.terminal)
-
-    def spawn(self, args, **kw):
-        proc = subprocess.Popen(args, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kw)
-        self.procs.append(proc)
-        return proc
-
-    def run(self, *args):
-        return subprocess.run(args, env=self.env, capture_output=True, text=True, timeout=60).stdout
-
-    def search(self, title):
-        out = self.run("xdotool", "search", "--onlyvisible", "--name", f"^{title}$").split()
-        return out[0] if out else None
-
-    @staticmethod
-    def wait(predicate, what, timeout=20):
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            value = predicate()
-            if value:
-                return value
-            time.sleep(0.05)
-        raise SystemExit(f"timed out waiting for {what}")
+        self.terminal = self.wait_window("--name", "^terminal$", timeout=20)
+        self.run("xdotool", "windowactivate" if self.wm else "windowfocus", "--sync", self.terminal)
 
     def close(self):
-        for proc in reversed(self.procs):
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(5)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+        self.__exit__(None, None, None)
 
 
 class Activity(threading.Thread):

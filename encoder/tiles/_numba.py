@@ -48,6 +48,22 @@ def _varint(blob, pos):
             return np.int64(-2), -2
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _read_ids(blob, pos, ids, start, stop, last, limit):
+    """``ids[start:stop]`` from zigzag varints, each coded against the previous id + 1:
+    (next position, last id), the position negative on an error (a ``decode_grid`` status)."""
+    for p in range(start, stop):
+        u, pos = _varint(blob, pos)
+        if pos < 0:
+            return np.int64(pos), last
+        value = last + 1 + ((u >> 1) ^ -(u & 1))
+        if value < 0 or value >= limit:
+            return np.int64(-3), last
+        ids[p] = value
+        last = value
+    return np.int64(pos), last
+
+
 @njit(cache=True, nogil=True)
 def decode_grid(blob, ids, limit):
     """Apply ``blob`` to ``ids`` (the previous frame's ids for a delta); kind or status < 0.
@@ -63,15 +79,9 @@ def decode_grid(blob, ids, limit):
     n = ids.shape[0]
     last = np.int64(-1)
     if kind == GRID_KEY:
-        for p in range(n):
-            u, pos = _varint(blob, pos)
-            if pos < 0:
-                return pos
-            value = last + 1 + ((u >> 1) ^ -(u & 1))
-            if value < 0 or value >= limit:
-                return -3
-            ids[p] = value
-            last = value
+        pos, last = _read_ids(blob, pos, ids, 0, n, last, limit)
+        if pos < 0:
+            return pos
     elif kind == GRID_DELTA:
         runs, pos = _varint(blob, pos)
         if pos < 0:
@@ -90,15 +100,9 @@ def decode_grid(blob, ids, limit):
             length += 1
             if gap > n or length > n or start + length > n:
                 return -5
-            for p in range(start, start + length):
-                u, pos = _varint(blob, pos)
-                if pos < 0:
-                    return pos
-                value = last + 1 + ((u >> 1) ^ -(u & 1))
-                if value < 0 or value >= limit:
-                    return -3
-                ids[p] = value
-                last = value
+            pos, last = _read_ids(blob, pos, ids, start, start + length, last, limit)
+            if pos < 0:
+                return pos
             end = start + length
     else:
         return -6
