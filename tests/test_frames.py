@@ -429,3 +429,12 @@ def test_finish_frames_writes_them_frees_the_store_and_refuses_more():
     writer.write("marker", {"t": [7], "kind": ["k"], "text": ["x"], "value": [1]})
     writer.close()
     check_all(ShardReader(sink.getvalue()), frames)
+
+
+def test_frames_cannot_be_reconfigured_after_finish_frames():
+    writer = ShardWriter(io.BytesIO())
+    writer.add_frame(0, np.zeros((8, 8), np.uint8))
+    writer.finish_frames()
+    with pytest.raises(EncoderError, match="before the first add_frame"):
+        writer.configure_frames(tile=8)
+    writer.close()

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 import encoder
 from encoder._keys import pair_join, pair_rows, pair_split
 from encoder.codecs.columns import decode_column, encode_column
-from encoder.codecs.keys import pair_rows_reference, pair_split_reference
+from encoder.codecs.reference import pair_rows_reference, pair_split_reference
 
 from common import assert_same_stream
 

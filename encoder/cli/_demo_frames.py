@@ -38,7 +38,7 @@ def copy_frames(source: ShardReader, writer: ShardWriter) -> float:
             image = next(it)
             fmt = source.frame_info(i, screen)["format"]  # kept as declared
             decode_cpu += time.process_time() - d0
-            writer.add_frame(t, image, screen=screen, pixel_format=fmt if fmt in ("bgra", "rgba") else None)
+            writer.add_frame(t, image, screen=screen, pixel_format=fmt)
     writer.flush_frames()
     return time.process_time() - start - decode_cpu
 

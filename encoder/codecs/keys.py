@@ -16,7 +16,6 @@ import pyarrow.compute as pc
 
 from ..errors import CorruptShardError
 from .columns import Sections, _int, dictionary_array, encode_ints, encode_values
-from .reference import pair_join_reference, pair_rows_reference, pair_split_reference  # noqa: F401
 
 T_CONTEXT = ["code", "pressed"]
 TEXT_CONTEXT = ["code", "modifiers", "pressed"]

@@ -28,7 +28,7 @@ import hmac
 import os
 import struct
 
-from ..errors import CorruptShardError, EncoderError, EncryptionUnavailableError, KeyRequiredError  # noqa: F401
+from ..errors import CorruptShardError, EncryptionUnavailableError, KeyRequiredError
 
 ALGORITHM, KDF = "AES-256-GCM", "HKDF-SHA256"
 KEY_BYTES, SALT_BYTES, CHECK_BYTES, NONCE_BYTES, TAG_BYTES = 32, 32, 8, 12, 16

@@ -16,6 +16,8 @@ JSON document and chunk is sealed with AES-256-GCM. Plain shards are still writt
 """
 from __future__ import annotations
 
+import os
+
 import json
 import struct
 
@@ -201,3 +203,16 @@ def unpack_block_header(data, offset: int, shard, unseal=None) -> tuple[dict, in
     if not isinstance(descriptor, dict):
         raise CorruptShardError("block descriptor is not an object", shard=shard, offset=start)
     return descriptor, BLOCK_HEADER.size + size
+
+
+def sync_folder(path) -> None:
+    """fsync the folder holding ``path``, so that a new or renamed file survives a power cut
+    (skipped on file systems that cannot sync a folder)."""
+    try:
+        folder = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+    except OSError:
+        pass

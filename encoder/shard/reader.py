@@ -303,6 +303,7 @@ class ShardReader(FrameReaderMixin):
         and every byte that no checksum covers (alignment padding) must be zero.
         """
         counts = {}
+        frames = "frame" in self._schemas and bool(self._blocks.get("frame"))
         meta_len = int.from_bytes(bytes(self._data[12:16]), "little")
         covered = [(0, fmt.HEADER.size + meta_len), (self._data_end, len(self._data))]
         for stream, blocks in self._blocks.items():
@@ -317,13 +318,16 @@ class ShardReader(FrameReaderMixin):
                                             stream=stream, offset=b["offset"])
                 covered.append((b["offset"], b["offset"] + head))
                 covered += [(b["offset"] + c[0], b["offset"] + c[0] + c[1]) for _, cs in b["columns"] for c in cs]
-                self._chunks.columns(b["offset"], b, spec, [c.name for c in spec.columns])
+                names = [c.name for c in spec.columns]
+                if frames and stream == "tile":  # _verify_frames decodes and checks every page below
+                    names.remove("page")
+                self._chunks.columns(b["offset"], b, spec, names)
             counts[stream] = sum(b["rows"] for b in blocks)
         if self._footer_rows is not None and any(self._footer_rows.get(s, 0) != n for s, n in counts.items()):
             raise CorruptShardError(f"footer row counts {self._footer_rows} disagree with its blocks {counts}",
                                     shard=self.name, offset=self._data_end)
         self._check_padding(sorted(covered))
-        if "frame" in self._schemas and self._blocks.get("frame"):
+        if frames:
             self._verify_frames()  # every page and every frame decodes (encoder/tiles)
         return counts
 

@@ -74,22 +74,19 @@ def _block_at(data, offset: int, schemas: dict, shard, cipher) -> tuple[dict, in
 
 
 def _find(data, magic: bytes, start: int) -> int:
-    """Offset of the next ``magic`` on a 64-byte boundary at or after ``start``, or -1."""
-    find = getattr(data, "find", None)
-    if find is None:  # a memoryview: search a bytes copy in slices of 16 MiB
-        step = 16 << 20
-        for lo in range(start, len(data), step):
-            piece = bytes(data[lo:lo + step + len(magic)])
-            at = piece.find(magic)
-            while at >= 0:
-                if (lo + at) % fmt.ALIGN == 0:
-                    return lo + at
-                at = piece.find(magic, at + 1)
-        return -1
-    at = find(magic, start)
-    while at >= 0 and at % fmt.ALIGN:
-        at = find(magic, at + 1)
-    return at
+    """Offset of the next ``magic`` on a 64-byte boundary at or after ``start``, or -1.
+
+    ``data`` is a memoryview or a file view (no ``find``): searched in bytes slices of 16 MiB.
+    """
+    step = 16 << 20
+    for lo in range(start, len(data), step):
+        piece = bytes(data[lo:lo + step + len(magic)])
+        at = piece.find(magic)
+        while at >= 0:
+            if (lo + at) % fmt.ALIGN == 0:
+                return lo + at
+            at = piece.find(magic, at + 1)
+    return -1
 
 
 def scan_blocks(data, first: int, shard, cipher: "crypto.ShardCipher | None" = None, *,
@@ -206,11 +203,4 @@ def _write(path, parts, like=None) -> None:
         if os.path.exists(temp):
             os.unlink(temp)
         raise
-    try:
-        dirfd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dirfd)
-        finally:
-            os.close(dirfd)
-    except OSError:  # some file systems cannot sync a directory
-        pass
+    fmt.sync_folder(path)

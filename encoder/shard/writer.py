@@ -120,7 +120,7 @@ class ShardWriter(FrameWriterMixin):
                  max_pending: int = 4, fsync="none", key=None, key_file=None):
         if not 1 <= block_rows <= fmt.MAX_BLOCK_ROWS:
             raise LimitError(f"block_rows must be in [1, {fmt.MAX_BLOCK_ROWS}], not {block_rows}")
-        self.block_rows, self.flush_seconds, self.fsync = block_rows, flush_seconds, fsync
+        self.block_rows, self.flush_seconds = block_rows, flush_seconds
         self._fsync_every = _fsync_policy(fsync)
         self._synced_at = time.monotonic()
         master = crypto.resolve_key(key, key_file)
@@ -312,11 +312,7 @@ class ShardWriter(FrameWriterMixin):
         os.fsync(fd)
         self._synced_at = time.monotonic()
         if directory:
-            folder = os.open(os.path.dirname(os.path.abspath(self.name)), os.O_RDONLY)
-            try:
-                os.fsync(folder)
-            finally:
-                os.close(folder)
+            fmt.sync_folder(self.name)
 
     def _raise_pending(self):
         if self._error is not None:

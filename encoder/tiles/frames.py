@@ -61,7 +61,7 @@ class FrameWriterMixin:
             ``'native'`` or ``'reference'`` (default: ``encoder.backend``).
         """
         if self._frame_writer is not None:
-            if self._frame_writer.screens:
+            if self._frame_writer.screens or self._frame_writer.closed:
                 raise EncoderError("configure_frames() must come before the first add_frame()", shard=self.name)
             self._frame_writer.close()  # created by a call that was refused: nothing to keep
             self._frame_writer = None
