@@ -46,7 +46,6 @@ class EventQueue:
         self._items: deque = deque()
         self._cond = threading.Condition()
         self.dropped = {name: 0 for name in STREAM_OF.values()}
-        self.accepted = 0
         self.peak = 0
         self._closed = False
         self._woken = False
@@ -64,7 +63,6 @@ class EventQueue:
                 self.dropped[STREAM_OF[e[0]]] += 1
             if take:
                 self._items.extend(take)
-                self.accepted += len(take)
                 new = size + len(take)
                 if new > self.peak:
                     self.peak = new

@@ -37,6 +37,7 @@ import json
 import os
 import re
 import threading
+import dataclasses
 from dataclasses import dataclass, field
 
 from ..errors import EncoderError
@@ -195,9 +196,7 @@ class Policy:
 
     def replace(self, **changes) -> "Policy":
         """A copy with some fields changed (``--keys`` on the command line, say)."""
-        values = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        values.update(changes)
-        return Policy(**values)
+        return dataclasses.replace(self, **changes)
 
     # -- decisions ----------------------------------------------------------------------
     def verdict(self, app_names, title: str | None) -> str:

@@ -35,6 +35,7 @@ import pyarrow as pa
 
 from ..errors import EncoderError
 from ..shard import ShardWriter
+from ..shard.writer import _version
 from . import clock as _clock
 from .events import BUTTON, FOCUS, INPUT_TAGS, KEY, MARKER, POINTER, SCROLL, STREAM_OF, EventQueue
 from .policy import EXCLUDED, SECRET, PauseSwitch, Policy
@@ -653,10 +654,6 @@ def _size(path: str) -> int:
     except OSError:
         return 0
 
-
-def _version() -> str:
-    from .. import __version__
-    return __version__
 
 
 __all__ = ["Recorder", "RecorderError", "POINTER", "BUTTON", "SCROLL", "KEY", "FOCUS", "MARKER"]

@@ -21,7 +21,7 @@ import bisect
 import threading
 from dataclasses import dataclass
 
-from .policy import EXCLUDED, NORMAL, worst
+from .policy import NORMAL, worst
 
 Rect = tuple  # (x, y, width, height), virtual-desktop pixels
 
@@ -35,10 +35,6 @@ class WindowInfo:
     title: str | None           # _NET_WM_NAME, else WM_NAME
     rect: Rect                  # (x, y, width, height) on the root window, frame included
     verdict: str = NORMAL       # policy verdict: normal, secret or excluded
-
-    @property
-    def app_names(self) -> tuple[str, str]:
-        return (self.instance, self.app)
 
 
 NO_WINDOW = WindowInfo(0, "", "", None, (0, 0, 0, 0))
@@ -142,6 +138,3 @@ class WindowTimeline:
             for r in rects:
                 seen[r] = None
         return list(seen)
-
-    def focus_is_excluded(self, info: WindowInfo) -> bool:
-        return info.verdict == EXCLUDED

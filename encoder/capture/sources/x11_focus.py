@@ -82,7 +82,7 @@ class X11Windows(Source):
         super().open(recorder)
         self.disp = open_display(self.display_name)
         quiet_errors(self.disp, self.counters)
-        self.policy, self.timeline = recorder.policy, recorder.timeline
+        self.policy = recorder.policy
         self.root = self.disp.screen().root
         self.atoms = Atoms(self.disp)
         self.rtt_us = calibrate(self.disp, recorder.server_clock)
@@ -134,11 +134,10 @@ class X11Windows(Source):
             ticket = self._requested
         self._poke()
         with self._cond:
-            ok = self._cond.wait_for(lambda: self._done >= ticket or self._thread is None
+            self._cond.wait_for(lambda: self._done >= ticket or self._thread is None
                                      or not self._thread.is_alive(), timeout)
-            if not ok or self._done < ticket:
-                # no answer: claim nothing new is known (events keep waiting, none is misjudged)
-                return self._watermark
+            # without an answer (timeout, thread gone) the watermark claims nothing new is known:
+            # events keep waiting, none is misjudged
             return self._watermark
 
     # -- the thread --------------------------------------------------------------------------
