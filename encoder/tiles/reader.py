@@ -138,7 +138,8 @@ class FrameReader:
         self.k = kernels.load(backend)
         if parallel is None:
             parallel = _cores() > 1
-        self.helpers = _shared_helpers() if parallel and self.k.assemble_bands else None
+        # the name, not `self.k.assemble_bands`: that would load the Numba tile kernels already
+        self.helpers = _shared_helpers() if parallel and self.k.name == "native" else None
         self.lock = threading.RLock()
         self._local = threading.local()
         self._direct = True
@@ -180,6 +181,7 @@ class FrameReader:
         self.block_start = starts
         self.rows_of = {int(s): np.flatnonzero(self.screen == s) for s in np.unique(self.screen)}
         self.times = {s: self.t[rows] for s, rows in self.rows_of.items()}
+        self.sorted = {s: bool(len(t) < 2 or (np.diff(t) >= 0).all()) for s, t in self.times.items()}
 
     def _index_pages(self) -> None:
         self.stores: dict[tuple, _Store] = {}
@@ -248,7 +250,7 @@ class FrameReader:
         times = self.times.get(int(screen))
         if times is None or not len(times):
             raise IndexError(f"screen {screen} has no frames")
-        if len(times) < 2 or (np.diff(times) >= 0).all():
+        if self.sorted[int(screen)]:
             i = int(np.searchsorted(times, t_us, side="right")) - 1
         else:  # times not monotonic: the latest time <= t_us, the last written of equals
             ok = np.flatnonzero(times <= t_us)
