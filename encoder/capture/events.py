@@ -27,6 +27,12 @@ POINTER, BUTTON, SCROLL, KEY, FOCUS, MARKER = range(6)
 STREAM_OF = {POINTER: "pointer", BUTTON: "button", SCROLL: "scroll", KEY: "key", FOCUS: "focus",
              MARKER: "marker"}
 INPUT_TAGS = (POINTER, BUTTON, SCROLL, KEY)
+INPUT_STREAMS = tuple(STREAM_OF[t] for t in INPUT_TAGS)
+
+
+def input_rows(counts: dict) -> int:
+    """Rows of the input streams in ``counts`` (stream -> rows)."""
+    return sum(counts.get(name, 0) for name in INPUT_STREAMS)
 
 
 class EventQueue:

@@ -37,7 +37,8 @@ from ..errors import EncoderError
 from ..shard import ShardWriter
 from ..shard.writer import _version
 from . import clock as _clock
-from .events import BUTTON, FOCUS, INPUT_TAGS, KEY, MARKER, POINTER, SCROLL, STREAM_OF, EventQueue
+from .events import (BUTTON, FOCUS, INPUT_STREAMS, INPUT_TAGS, KEY, MARKER, POINTER, SCROLL, STREAM_OF, EventQueue,
+                     input_rows)
 from .policy import EXCLUDED, SECRET, PauseSwitch, Policy
 from .sources import SourceUnavailable
 from .windows import WindowInfo, WindowTimeline
@@ -154,6 +155,7 @@ class Recorder:
         self.stats_seconds, self.marker_seconds = stats_seconds, marker_seconds
         self.flush_seconds, self.tile_store_bytes = flush_seconds, tile_store_bytes
         self.on_stats = on_stats
+        self.last_stats: dict | None = None  # the latest periodic stats (with rates), once emitted
         self.extra_metadata = dict(metadata or {})
         self.clock = _clock.now_us
         self.server_clock = _clock.ServerClock()
@@ -185,11 +187,11 @@ class Recorder:
         self._pause_file_seen = False
         self._file_lock = threading.Lock()
         # counters (the recorder thread writes most; sources only through add_frame/hotkey)
-        streams = ("pointer", "button", "scroll", "key", "focus", "marker")
+        streams = tuple(STREAM_OF.values())
         self.stored = dict.fromkeys(streams, 0)
         self.received = dict.fromkeys(streams, 0)
-        self.excluded = dict.fromkeys(("pointer", "button", "scroll", "key"), 0)
-        self.paused_events = dict.fromkeys(("pointer", "button", "scroll", "key"), 0)
+        self.excluded = dict.fromkeys(INPUT_STREAMS, 0)
+        self.paused_events = dict.fromkeys(INPUT_STREAMS, 0)
         self.keys_not_stored = 0
         self.secret_keys = 0
         self.side_dropped = 0
@@ -427,7 +429,7 @@ class Recorder:
         return max(oldest + self.guard_us + 10_000, self.clock() + self.batch_us)
 
     def _write_events(self, events) -> None:
-        rows = {name: [] for name in ("pointer", "button", "scroll", "key", "focus", "marker")}
+        rows = {name: [] for name in STREAM_OF.values()}
         policy, timeline, pause = self.policy, self.timeline, self.pause
         for e in events:
             tag, t = e[0], e[1]
@@ -592,7 +594,7 @@ class Recorder:
         stats = self.stats()
         t0, cpu0, ev0, fr0, by0 = self._last_stats
         dt = max((now - t0) / 1e6, 1e-6)
-        events = sum(v for k, v in stats["stored"].items() if k in ("pointer", "button", "scroll", "key"))
+        events = input_rows(stats["stored"])
         stats["rates"] = {
             "events_per_s": round((events - ev0) / dt, 1),
             "frames_per_s": round((stats["frames"] - fr0) / dt, 2),
@@ -606,7 +608,7 @@ class Recorder:
 
     def _stats_marker(self, now: int, final: bool = False) -> None:
         stats = self.stats()
-        events = sum(v for k, v in stats["stored"].items() if k in ("pointer", "button", "scroll", "key"))
+        events = input_rows(stats["stored"])
         stats["final"] = final
         row = (now, "recorder.stats", json.dumps(stats, sort_keys=True), events - self._stats_markers_events)
         self._stats_markers_events = events

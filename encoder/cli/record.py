@@ -110,6 +110,7 @@ def tune_allocators() -> dict:
 
 def run(args) -> int:
     from ..capture import Policy, PolicyError, Recorder, SourceUnavailable, x11_sources
+    from ..capture.events import input_rows
     try:
         policy = Policy.load(args.policy) if args.policy else Policy()
         if args.keys:
@@ -129,8 +130,7 @@ def run(args) -> int:
         return 2
 
     def on_stats(stats):
-        if not args.quiet:
-            print(_format_stats(stats, stats.get("paused_now", False)), file=sys.stderr, flush=True)
+        print(_format_stats(stats, stats.get("paused_now", False)), file=sys.stderr, flush=True)
 
     tuned = tune_allocators()
     recorder = Recorder(args.out, sources=sources, policy=policy, metadata={"process": {"allocators": tuned}},
@@ -138,7 +138,7 @@ def run(args) -> int:
                         rotate_seconds=args.rotate_minutes * 60, stats_seconds=args.stats_interval,
                         marker_seconds=args.marker_interval,
                         flush_seconds=args.flush_seconds, tile_store_bytes=int(args.tile_store_mb * 2**20),
-                        queue_events=max(args.queue, 1), on_stats=on_stats)
+                        queue_events=max(args.queue, 1), on_stats=None if args.quiet else on_stats)
     stop = threading.Event()
     received = []
 
@@ -170,11 +170,11 @@ def run(args) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    stats = recorder.last_stats if hasattr(recorder, "last_stats") else recorder.stats()
+    stats = recorder.last_stats or recorder.stats()
     stored = stats["stored"]
     print(f"stopped{' by ' + signal.Signals(received[0]).name if received else ''}: "
           f"{len(recorder.shards)} shard(s), {recorder.bytes_written() / 1e6:.2f} MB, "
-          f"{sum(stored[k] for k in ('pointer', 'button', 'scroll', 'key'))} input rows, "
+          f"{input_rows(stored)} input rows, "
           f"{recorder.frames} frames, {stats['dropped_total']} dropped", flush=True)
     for path in recorder.shards:
         print(f"  {path}", flush=True)
