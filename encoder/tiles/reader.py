@@ -141,8 +141,6 @@ class FrameReader:
         # the name, not `self.k.assemble_bands`: that would load the Numba tile kernels already
         self.helpers = _shared_helpers() if parallel and self.k.name == "native" else None
         self.lock = threading.RLock()
-        self._local = threading.local()
-        self._direct = True
         self.blocks: OrderedDict[int, _Block] = OrderedDict()
         self.max_blocks = 8
         self._index_frames()
@@ -332,30 +330,26 @@ class FrameReader:
         ``prefix``, at least its first ``prefix`` bytes (all when the page is not stored as
         one plain chunk).
 
-        Safe to call from several threads at once: each thread decompresses with a chunk
-        source of its own (python-zstandard's decompressors must not be shared between
-        threads). A page stored as the container's plain one-chunk binary value (what the
+        Safe to call from several threads at once: the shard's chunk source keeps one zstd
+        decompressor per thread. A page stored as the container's plain one-chunk binary value (what the
         writer produces) is decompressed straight into ``into``; anything else takes the
         container's general column decoder.
         """
         b = int(store.blocks[page])
         size = int(store.counts[page]) * store.tile_bytes
         where = f"page {page} (block {b} of the tile stream)"
-        source = self._source()
-        if source is not None:
-            desc = self.shard._blocks["tile"][b]
-            index = [c.name for c in TILE.columns].index("page")
-            params, chunks = desc["columns"][index]
-            if into is not None and params == {"c": "bytes", "len": {"c": "const", "v": size}, "nb": 1} \
-                    and len(chunks) == 1 and chunks[0][2] == size:
-                number = sum(len(c[1]) for c in desc["columns"][:index])
-                want = size if prefix is None else min(size, prefix)
-                source.section(desc["offset"], chunks[0], "tile", "page", into=memoryview(into)[:size],
-                               number=number, prefix=None if want == size else want)
-                return into[:want]
-            column = source.columns(desc["offset"], desc, self.shard._schemas["tile"], ["page"])["page"]
-        else:
-            column = self.shard.read_block("tile", b, ["page"]).column("page").combine_chunks()
+        source = self.shard._chunks  # one zstd decompressor per thread (ChunkSource)
+        desc = self.shard._blocks["tile"][b]
+        index = [c.name for c in TILE.columns].index("page")
+        params, chunks = desc["columns"][index]
+        if into is not None and params == {"c": "bytes", "len": {"c": "const", "v": size}, "nb": 1} \
+                and len(chunks) == 1 and chunks[0][2] == size:
+            number = sum(len(c[1]) for c in desc["columns"][:index])
+            want = size if prefix is None else min(size, prefix)
+            source.section(desc["offset"], chunks[0], "tile", "page", into=memoryview(into)[:size],
+                           number=number, prefix=None if want == size else want)
+            return into[:want]
+        column = source.columns(desc["offset"], desc, self.shard._schemas["tile"], ["page"])["page"]
         buffers = column.buffers()
         offset_type = np.int64 if column.type in (pa.large_binary(), pa.large_string()) else np.int32
         offsets = np.frombuffer(buffers[1], offset_type)[column.offset:column.offset + 2]
@@ -365,20 +359,6 @@ class FrameReader:
         if into is not None:
             into[:size] = data
         return data
-
-    def _source(self):
-        """This thread's chunk source (None: fall back to ``read_block``, one thread at a time)."""
-        source = getattr(self._local, "source", None)
-        if source is None and self._direct:
-            try:
-                from ..shard.blocks import ChunkSource
-                source = ChunkSource(self.shard._data, self.shard.name, getattr(self.shard, "_cipher", None))
-                self.shard._blocks["tile"], self.shard._schemas["tile"]  # noqa: B018 - the attributes used
-            except (ImportError, AttributeError, TypeError, KeyError):
-                self._direct = False
-                return None
-            self._local.source = source
-        return source
 
     def _reserve(self, store: _Store) -> None:
         if store.pool is None:
@@ -427,7 +407,7 @@ class FrameReader:
         tasks = [(lambda p=p, slot=slot, want=want: len(self._read_page(store, p, store.pool[slot], want)))
                  for p, slot, want in todo]
         try:
-            if self.helpers is not None and len(tasks) > 1 and self._source() is not None:
+            if self.helpers is not None and len(tasks) > 1:
                 sizes = self.helpers.run(tasks)
             else:
                 sizes = [task() for task in tasks]
