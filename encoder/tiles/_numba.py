@@ -19,7 +19,7 @@ from numba import njit
 
 from ..errors import CorruptShardError
 
-GRID_KEY, GRID_DELTA = 0, 1  # as in encoder.tiles.layout
+from .layout import GRID_DELTA, GRID_KEY
 
 #: decode_grid status -> message.
 _ERRORS = {

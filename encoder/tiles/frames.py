@@ -215,7 +215,7 @@ class FrameReaderMixin:
         The pages of all of them are decoded once, in parallel. They must share one shape.
         """
         reader = self._frames()
-        rows = [reader.row(int(i) if isinstance(i, np.integer) else i, screen)
+        rows = [reader.row(i, screen)
                 for i in np.asarray(indices).reshape(-1).tolist()]
         return reader.frames(rows)
 
