@@ -256,15 +256,15 @@ def main(argv: list[str] | None = None) -> int:
     from bench.conftest import pin_threads
 
     pin_threads()
-    from encoder import datasets
+    from encoder.testing import recordings
     from encoder.streams import STREAMS
 
-    root = datasets.shared_data_dir()
+    root = recordings.shared_data_dir()
     loaded = {}
-    if root is not None and (root / datasets.BALABIT).is_dir():
-        loaded["balabit-mouse"] = datasets.load_balabit(root)
-    if root is not None and (root / datasets.AALTO).is_dir():
-        loaded["aalto-keys"] = datasets.load_aalto(root)
+    if root is not None and (root / recordings.BALABIT).is_dir():
+        loaded["balabit-mouse"] = recordings.load_balabit(root)
+    if root is not None and (root / recordings.AALTO).is_dir():
+        loaded["aalto-keys"] = recordings.load_aalto(root)
     tables = {d: {s: pa.table(c, schema=STREAMS[s].arrow_schema) for s, c in streams.items()}
               for d, streams in loaded.items()}
     print(f"Machine: {_machine()}\n\nSoftware: {_versions()}\n")

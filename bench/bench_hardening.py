@@ -206,10 +206,10 @@ def main(argv: list[str]) -> None:
     pin_threads()
     sessions = {"synthetic (400k pointer + 20k key)": synthetic_session()}
     try:
-        from encoder import datasets
-        root = datasets.shared_data_dir()
+        from encoder.testing import recordings
+        root = recordings.shared_data_dir()
         if root is not None:
-            for name, loader in (("balabit-mouse", datasets.load_balabit), ("aalto-keys", datasets.load_aalto)):
+            for name, loader in (("balabit-mouse", recordings.load_balabit), ("aalto-keys", recordings.load_aalto)):
                 try:
                     sessions[name] = loader(root)
                 except Exception as exc:  # noqa: BLE001 - a recording missing: say so, go on

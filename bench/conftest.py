@@ -52,17 +52,17 @@ def event_datasets() -> dict:
     """``{"balabit-mouse": {stream: pa.Table}, "aalto-keys": {...}}``: the recordings found."""
     import pyarrow as pa
 
-    from encoder import datasets
+    from encoder.testing import recordings
     from encoder.streams import STREAMS
 
-    root = datasets.shared_data_dir()
+    root = recordings.shared_data_dir()
     if root is None:
         pytest.skip("shared recordings not found (../shared/data or $ENCODER_SHARED_DATA)")
     loaded = {}
-    if (root / datasets.BALABIT).is_dir():
-        loaded["balabit-mouse"] = datasets.load_balabit(root)
-    if (root / datasets.AALTO).is_dir():
-        loaded["aalto-keys"] = datasets.load_aalto(root)
+    if (root / recordings.BALABIT).is_dir():
+        loaded["balabit-mouse"] = recordings.load_balabit(root)
+    if (root / recordings.AALTO).is_dir():
+        loaded["aalto-keys"] = recordings.load_aalto(root)
     return {name: {stream: pa.table(columns, schema=STREAMS[stream].arrow_schema)
                    for stream, columns in streams.items()}
             for name, streams in loaded.items()}

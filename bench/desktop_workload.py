@@ -17,7 +17,7 @@ Outputs (any combination):
 * ``--out PATH``: a shard written live with :meth:`encoder.ShardWriter.add_frame`, plus the
   driver's ``key``, ``command`` and ``focus`` rows (what it typed, ran and switched to);
 * ``--record DIR``: ``encoder record`` records the desktop (XRecord input, focus, XShm frames)
-  while the driver works; how the bundled ``encoder demo`` sample was made;
+  while the driver works; how the bundled ``encoder demo`` session was made;
 * ``--cache DIR``: the raw frames, zstd-1 compressed in chunks (``frames-00000.npy.zst``,
   ``times.npy``), for benchmarks to replay the same frames to every codec.
 
@@ -25,7 +25,7 @@ Needs (Debian): ``apt-get install xvfb xdotool xterm openbox chromium fonts-deja
 python3-doc`` and ``pip install mss``. Examples::
 
     python bench/desktop_workload.py --scenario terminal --seconds 60 --cache /tmp/encoder-frames/terminal
-    python bench/desktop_workload.py --scenario browser --seconds 20 --out sample.enc
+    python bench/desktop_workload.py --scenario browser --seconds 20 --out session.enc
     python bench/desktop_workload.py --scenario browser --seconds 30 --fps 5 --record /tmp/demo-rec
 """
 from __future__ import annotations
@@ -429,7 +429,7 @@ def main(argv=None) -> None:
     parser.add_argument("--out", help="write a shard here")
     parser.add_argument("--cache", help="save raw frames here (a git-ignored folder, e.g. /tmp/...)")
     parser.add_argument("--record", metavar="DIR", help="record with `encoder record` into DIR instead "
-                                                        "(real input events; the bundled demo sample)")
+                                                        "(real input events; the bundled demo session)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     if args.record:

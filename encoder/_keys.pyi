@@ -9,6 +9,8 @@ def pair_split(t: npt.ArrayLike, code: npt.ArrayLike,
                pressed: npt.ArrayLike) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
     """(anchor times, dwells of paired key-ups), each in row order."""
 
+PAIR_COUNTS: int
+
 def pair_join(code: npt.ArrayLike, pressed: npt.ArrayLike, anchors: npt.ArrayLike,
-              dwells: npt.ArrayLike) -> npt.NDArray[np.int64]:
-    """The inverse of pair_split; ValueError when the counts do not match the pairing."""
+              dwells: npt.ArrayLike, t: npt.NDArray[np.int64]) -> int:
+    """The inverse of pair_split, into ``t``: 0, or PAIR_COUNTS when the counts do not match the pairing."""

@@ -7,7 +7,7 @@ from typing import Sequence
 import numpy as np
 import numpy.typing as npt
 
-GRID_KEY: int
+GRID_FULL: int
 GRID_DELTA: int
 
 def stage(image: npt.NDArray[np.uint8], prev: npt.NDArray[np.uint8], channels: int, tile: int,
@@ -43,7 +43,7 @@ class TileStore:
     def take_page(self) -> tuple[int, int, bytes]:
         """``(first id, count, bytes)`` of the open page, which then starts afresh."""
 
-def encode_key(ids: Sequence[int] | npt.NDArray[np.int64]) -> bytes:
+def encode_full(ids: Sequence[int] | npt.NDArray[np.int64]) -> bytes:
     """Key grid blob of all ids of a frame."""
 
 def encode_delta(positions: Sequence[int] | npt.NDArray[np.int32],

@@ -1,10 +1,16 @@
 """The library's exceptions: one small hierarchy, every message says where.
 
-Every error raised on bad input derives from :class:`EncoderError`; the
-subclasses also derive from :class:`ValueError` so that generic callers that
-catch ``ValueError`` keep working.
+Every error the library raises on bad input, bad data or an environment it cannot use
+derives from :class:`EncoderError`; each subclass also derives from the matching built-in
+(:class:`ValueError`, :class:`OSError`, :class:`RuntimeError`, :class:`ImportError`) so that
+generic callers that catch those keep working. Every exception class of the package is here.
+
+Native kernels never raise: they return a status, and :func:`check_status` turns a negative
+one into the error (pyarrow's ``check_status`` is the model).
 """
 from __future__ import annotations
+
+from typing import Mapping
 
 
 class EncoderError(Exception):
@@ -63,3 +69,56 @@ class KeyRequiredError(EncoderError, ValueError):
 
 class EncryptionUnavailableError(EncoderError, ImportError):
     """Encryption needs the optional ``cryptography`` package (``pip install encoder[crypto]``)."""
+
+
+class PolicyError(EncoderError, ValueError):
+    """A privacy policy file or value that cannot be used (the recorder refuses to start)."""
+
+
+class RecorderError(EncoderError, RuntimeError):
+    """The recorder could not start or stopped on an error (the message says which part)."""
+
+
+class SourceUnavailableError(EncoderError, RuntimeError):
+    """A capture source cannot run here (no display, a missing extension or package)."""
+
+
+class ShardUnavailableError(EncoderError, OSError):
+    """A shard could not be opened or fetched (missing file, refused URL, I/O error)."""
+
+
+def check_status(status: int, messages: Mapping[int, str], *, what: str,
+                 error: type[EncoderError] = CorruptShardError) -> int:
+    """Return a native kernel's ``status`` when it is >= 0; raise ``error`` when it is negative.
+
+    ``messages`` maps the kernel's negative statuses to what went wrong; ``what`` names the
+    structure the kernel read (``'grid'``), and the message reads ``"grid: <message>"``.
+    The raising layer adds shard, stream and offset with :meth:`EncoderError.located`.
+
+    >>> check_status(3, {}, what="grid")
+    3
+    >>> check_status(-1, {-1: "truncated"}, what="grid")
+    Traceback (most recent call last):
+    ...
+    encoder.errors.CorruptShardError: grid: truncated
+    """
+    if status >= 0:
+        return status
+    raise error(f"{what}: {messages.get(status, f'status {status}')}")
+
+
+def renamed(module: str, names: Mapping[str, object]):
+    """A module ``__getattr__`` that serves old names with a :class:`DeprecationWarning`.
+
+    ``names`` maps each old name to its new object; ``module`` is the module's name.
+    """
+    import warnings
+
+    def __getattr__(name: str):
+        if name in names:
+            new = names[name]
+            warnings.warn(f"{module}.{name} is deprecated; use {getattr(new, '__module__', module)}."
+                          f"{getattr(new, '__name__', name)}", DeprecationWarning, stacklevel=2)
+            return new
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+    return __getattr__

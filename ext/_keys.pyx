@@ -4,18 +4,21 @@
 Rows are walked in order with a pending key-down per code: a key-down becomes pending
 (replacing an earlier one: auto-repeat); a key-up whose code has a pending key-down is *paired*
 with it; every other row is an *anchor*. Pending key-downs live in an open-addressing hash table
-sized from n, so any uint32 code works in O(n). Specs: ``encoder.codecs.keys.*_reference``.
+sized from n, so any uint32 code works in O(n). Spec: ``encoder.codecs.reference.pair_*``.
 
 * ``pair_rows(code, pressed) -> int64[n]``: the row each key-up releases, or -1 for anchors.
 * ``pair_split(t, code, pressed) -> (anchors int64[a], dwells int64[n - a])``: anchor times, and
   ``t - t[down]`` of paired key-ups (wrapping), each in row order.
-* ``pair_join(code, pressed, anchors, dwells) -> int64[n]``: the inverse; ValueError when the
-  counts do not match the pairing.
+* ``pair_join(code, pressed, anchors, dwells, t) -> status``: the inverse, into ``t``; a negative
+  status (PAIR_COUNTS) when the counts do not match the pairing.
 """
 import numpy as np
 
 cimport cython
 from libc.stdint cimport int64_t, uint8_t, uint32_t, uint64_t
+
+#: pair_join status: the anchors and dwells stored do not match the pairing of code and pressed.
+PAIR_COUNTS = -1
 
 
 cdef class _Pending:
@@ -114,7 +117,12 @@ def pair_split(t, code, pressed):
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
-def pair_join(code, pressed, anchors, dwells):
+def pair_join(code, pressed, anchors, dwells, int64_t[::1] t):
+    """Rebuild ``t`` (n int64, the caller's) from its anchors and dwells: the inverse of pair_split.
+
+    Returns 0, or PAIR_COUNTS (-1) when the counts do not match the pairing (corrupt input;
+    :func:`encoder.errors.check_status` raises).
+    """
     code, pressed = _inputs(code, pressed)
     anchors = np.ascontiguousarray(anchors, dtype=np.int64)
     dwells = np.ascontiguousarray(dwells, dtype=np.int64)
@@ -125,9 +133,9 @@ def pair_join(code, pressed, anchors, dwells):
     cdef Py_ssize_t i, a = 0, d = 0, n = c.shape[0], na = av.shape[0], nd = dv.shape[0]
     cdef int64_t down
     cdef bint short = False
+    if t.shape[0] != n:
+        raise ValueError(f"t holds {t.shape[0]} values, the key stream {n}")
     cdef _Pending pending = _Pending(n)
-    out = np.empty(n, np.int64)
-    cdef int64_t[::1] t = out
     with nogil:
         for i in range(n):
             down = _step(pending, c[i], p[i], i)
@@ -144,5 +152,5 @@ def pair_join(code, pressed, anchors, dwells):
                 t[i] = <int64_t>(<uint64_t>t[down] + <uint64_t>dv[d])
                 d += 1
     if short or a != na or d != nd:
-        raise ValueError(f"pairing needs other counts than the {na} anchors and {nd} dwells stored")
-    return out
+        return PAIR_COUNTS
+    return 0

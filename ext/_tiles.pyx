@@ -64,11 +64,11 @@ cdef extern from *:
     """
     uint64_t xxh64 "enc_xxh64"(const uint8_t* p, size_t n) noexcept nogil
 
-GRID_KEY = 0
+GRID_FULL = 0
 GRID_DELTA = 1
 
 cdef enum:
-    GRID_KEY_C = 0
+    GRID_FULL_C = 0
     GRID_DELTA_C = 1
     # An arena chunk holds about this many bytes of tiles (allocated on first use).
     CHUNK_BYTES = 4 << 20
@@ -576,12 +576,12 @@ cdef inline uint64_t _zigzag(int64_t v) noexcept nogil:
 
 @cython.boundscheck(False)
 @cython.wraparound(False)
-cdef Py_ssize_t _encode_key(const int64_t* ids, Py_ssize_t n, uint8_t* out) noexcept nogil:
+cdef Py_ssize_t _encode_full(const int64_t* ids, Py_ssize_t n, uint8_t* out) noexcept nogil:
     """Key blob of n ids into out (1 + 10 n bytes); returns its length."""
     cdef uint8_t* p = out
     cdef int64_t last = -1
     cdef Py_ssize_t i
-    p[0] = GRID_KEY_C
+    p[0] = GRID_FULL_C
     p += 1
     for i in range(n):
         p = _varint(p, _zigzag(ids[i] - last - 1))
@@ -618,7 +618,7 @@ cdef Py_ssize_t _encode_delta(const int32_t* positions, const int64_t* ids, Py_s
 
 @cython.boundscheck(False)  # every index below was checked
 @cython.wraparound(False)
-def encode_key(ids):
+def encode_full(ids):
     """Key grid blob of all ``ids`` (int64) of a frame, raster order."""
     cdef const int64_t[::1] v = np.ascontiguousarray(ids, np.int64)
     cdef Py_ssize_t n = v.shape[0], size
@@ -627,7 +627,7 @@ def encode_key(ids):
         raise MemoryError()
     try:
         with nogil:
-            size = _encode_key(&v[0] if n else NULL, n, buf)
+            size = _encode_full(&v[0] if n else NULL, n, buf)
         return PyBytes_FromStringAndSize(<char*>buf, size)
     finally:
         free(buf)

@@ -11,7 +11,7 @@ def run(code: str, backend: str) -> str:
 
 
 def test_reference_and_native_backends_write_identical_shards():
-    code = ("import encoder, encoder.sample as s, hashlib;"
+    code = ("import encoder, encoder.testing.synthetic as s, hashlib;"
             "d = s.generate_session(20, seed=3);"
             "print(encoder.backend, hashlib.sha256(encoder.encode(d, metadata={'clock': {}})).hexdigest())")
     native, reference = run(code, "native").split(), run(code, "reference").split()
@@ -21,7 +21,7 @@ def test_reference_and_native_backends_write_identical_shards():
 
 def test_writing_events_and_frames_does_not_import_numba():
     """Numba is the read path's JIT; a recorder that only writes must not pay its ~60 MB."""
-    code = ("import sys, numpy as np, encoder, encoder.sample as s, encoder.capture, encoder.cli.record;"
+    code = ("import sys, numpy as np, encoder, encoder.testing.synthetic as s, encoder.capture, encoder.cli.record;"
             "w = encoder.ShardWriter(sys.argv[1]);"
             "[w.write(k, v) for k, v in s.generate_session(5, seed=1).items()];"
             "[w.add_frame(i * 100_000, np.full((40, 70, 4), i, np.uint8)) for i in range(3)];"

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 import encoder
 from encoder.codecs import columns, reference
-from encoder.codecs.columns import decode_column, encode_column
+from encoder.codecs import decode_column, encode_column
 
 from strategies import column_values
 

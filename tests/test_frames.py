@@ -180,12 +180,12 @@ def test_refreshes_and_reach_keep_frames_exact_and_within_budget(budget, reach):
     check_all(ShardReader(write(frames, rects=rects, **kw)), frames)  # in the background too
     if budget:  # right after a refresh (every 3rd frame) a frame uses at most `budget` pages + new ones
         fr = reader._frames()
-        store = next(iter(fr.stores.values()))
-        pages = [len(np.unique(np.searchsorted(store.firsts, fr.ids(fr.row(i, 0)), "right"))) for i in range(60)]
+        store = next(iter(fr.pages.stores.values()))
+        pages = [len(np.unique(np.searchsorted(store.firsts, fr.ids(fr.index.row(i, 0)), "right"))) for i in range(60)]
         plain = ShardReader(write(frames, rects=rects, writer_kw=sync, **{**kw, "page_budget": 0, "reach_pages": 0}))
         fp = plain._frames()
-        store_p = next(iter(fp.stores.values()))
-        pages_plain = [len(np.unique(np.searchsorted(store_p.firsts, fp.ids(fp.row(i, 0)), "right")))
+        store_p = next(iter(fp.pages.stores.values()))
+        pages_plain = [len(np.unique(np.searchsorted(store_p.firsts, fp.ids(fp.index.row(i, 0)), "right")))
                        for i in range(60)]
         assert np.mean(pages) < np.mean(pages_plain)
 
@@ -220,7 +220,7 @@ def test_pages_decoded_as_far_as_needed_then_extended(cache_pages):
     order = np.random.default_rng(5).permutation(np.repeat(np.arange(60), 2))
     for i in order.tolist():
         assert np.array_equal(reader.frame(i), frames[i]), i
-    store = next(iter(reader._frames().stores.values()))
+    store = next(iter(reader._frames().pages.stores.values()))
     resident = store.slots >= 0
     assert resident.any() and (store.valid[resident] % (8 * 8 * 4) == 0).all()
 
@@ -230,7 +230,7 @@ def test_a_page_prefix_then_the_rest():
     a, b = (rng.integers(0, 256, (48, 64, 4), np.uint8) for _ in range(2))  # 48 new 8 px tiles each
     reader = ShardReader(write([a, b, a.copy()], tile=8, page_bytes=64 * 8 * 8 * 4, writer_kw={"background": False}))
     assert np.array_equal(reader.frame(2), a)  # tiles 0-47: page 0 decoded 48 tiles far
-    store = next(iter(reader._frames().stores.values()))
+    store = next(iter(reader._frames().pages.stores.values()))
     assert store.firsts.tolist()[:2] == [0, 64] and store.valid[0] == 48 * 256
     assert np.array_equal(reader.frame(1), b)  # tiles 48-95: page 0 decoded whole, page 1 in part
     assert store.valid[0] == 64 * 256 and store.valid[1] == 32 * 256

@@ -268,7 +268,7 @@ def test_salvage_skips_a_damaged_block():
     body = bytes(data[:extents[-1][1]])  # as if the writer died after the last block
     strict = encoder.ShardReader(body, recover=True)
     assert [b.offset for b in strict.blocks] == [o for o, _, _ in extents[:3]]
-    from encoder.shard.repair import scan_blocks
+    from encoder.shard.scan import scan_blocks
     scan = scan_blocks(memoryview(body), strict._first, "x", salvage=True)
     assert [b["offset"] for b in scan.blocks] == [o for o, _, _ in extents if o != victim[0]]
     assert [s[0] for s in scan.skipped] == [victim[0]]

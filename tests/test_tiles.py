@@ -6,11 +6,12 @@ import pytest
 import xxhash
 
 from encoder.errors import CorruptShardError
-from encoder.tiles import kernels, reference
-from encoder.tiles.layout import GRID_DELTA, GRID_KEY, grid_shape
+from encoder.backends import tile_kernels
+from encoder.tiles import layout, reference
+from encoder.tiles.layout import GRID_DELTA, GRID_FULL, grid_shape
 
-native = kernels.load("native")
-ref = kernels.load("reference")
+native = tile_kernels("native")
+ref = tile_kernels("reference")
 
 SHAPES = [(1, 1), (17, 33), (16, 16), (40, 50), (100, 37)]
 
@@ -52,7 +53,7 @@ def test_stage_and_gather_match_reference(shape, channels, tile):
     everything = np.arange(n, dtype=np.int32)
     tiles = native.gather(image, channels, tile, everything)
     assert np.array_equal(tiles, reference.tiles_of(image, channels, tile))
-    assert np.array_equal(reference.assemble(np.arange(n), tiles, height, width, channels, tile), image)
+    assert np.array_equal(reference.assemble_image(np.arange(n), tiles, height, width, channels, tile), image)
 
 
 def test_stage_unchanged_frame_is_empty():
@@ -67,9 +68,9 @@ def test_gather_pads_with_zeros():
 
 
 def test_candidates_clip_to_the_frame():
-    mask = reference.candidates_of([(-5, -5, 6, 6), (30, 30, 100, 100), (10, 10, 0, 5)], 40, 40, 16)
+    mask = layout.candidates_of([(-5, -5, 6, 6), (30, 30, 100, 100), (10, 10, 0, 5)], 40, 40, 16)
     assert mask.reshape(3, 3).tolist() == [[True, False, False], [False, True, True], [False, True, True]]
-    assert not reference.candidates_of([(100, 100, 5, 5)], 40, 40, 16).any()
+    assert not layout.candidates_of([(100, 100, 5, 5)], 40, 40, 16).any()
 
 
 def test_stage_rejects_bad_buffers():
@@ -170,14 +171,14 @@ def test_grid_blobs_match_reference_and_round_trip(seed):
     rng = np.random.default_rng(seed)
     n = int(rng.integers(1, 300))
     ids, changed, new = random_grid(rng, n, 1 << int(rng.integers(1, 32)))
-    key = native.encode_key(ids)
-    assert key == reference.encode_key(ids) and key[0] == GRID_KEY
+    key = native.encode_full(ids)
+    assert key == reference.encode_full(ids) and key[0] == GRID_FULL
     delta = native.encode_delta(changed, new)
     assert delta == reference.encode_delta(changed, new) and delta[0] == GRID_DELTA
     limit = int(max(ids.max(), new.max() if len(new) else 0)) + 1
     for k in (native, ref):
         out = np.full(n, -1, np.int64)
-        assert k.decode_grid(np.frombuffer(key, np.uint8), out, limit) == GRID_KEY
+        assert k.decode_grid(np.frombuffer(key, np.uint8), out, limit) == GRID_FULL
         assert np.array_equal(out, ids)
         assert k.decode_grid(np.frombuffer(delta, np.uint8), out, limit) == GRID_DELTA
         expect = ids.copy()
@@ -186,7 +187,7 @@ def test_grid_blobs_match_reference_and_round_trip(seed):
 
 
 def test_grid_coding_is_compact():
-    assert native.encode_key(np.arange(1000)) == bytes([GRID_KEY]) + bytes(1000)  # sequential ids: zeros
+    assert native.encode_full(np.arange(1000)) == bytes([GRID_FULL]) + bytes(1000)  # sequential ids: zeros
     assert native.encode_delta(np.zeros(0, np.int32), np.zeros(0, np.int64)) == bytes([GRID_DELTA, 0])
 
 
@@ -209,7 +210,7 @@ def test_corrupt_grids_raise_or_stay_in_bounds():
     rng = np.random.default_rng(7)
     ids, changed, new = random_grid(rng, 40, 64)
     limit = 64
-    for blob in list(corruptions(native.encode_key(ids))) + list(corruptions(native.encode_delta(changed, new))):
+    for blob in list(corruptions(native.encode_full(ids))) + list(corruptions(native.encode_delta(changed, new))):
         results = []
         for k in (native, ref):
             out = np.zeros(40, np.int64)
@@ -224,7 +225,7 @@ def test_corrupt_grids_raise_or_stay_in_bounds():
             assert np.array_equal(results[0], results[1])
     for k in (native, ref):
         with pytest.raises(CorruptShardError):
-            k.decode_grid(np.frombuffer(native.encode_key(ids), np.uint8), np.zeros(40, np.int64), 1)
+            k.decode_grid(np.frombuffer(native.encode_full(ids), np.uint8), np.zeros(40, np.int64), 1)
         with pytest.raises(CorruptShardError):
             k.decode_grid(np.zeros(0, np.uint8), np.zeros(40, np.int64), 64)
 
@@ -246,7 +247,7 @@ def test_assemble_matches_reference(shape, channels):
     for page, slot in enumerate(slots):
         data = store[firsts[page]:firsts[page] + counts[page]].reshape(-1)
         pool[slot, :len(data)] = data
-    want = reference.assemble(ids, store, height, width, channels, tile)
+    want = reference.assemble_image(ids, store, height, width, channels, tile)
     for k in (native, ref):
         out = np.zeros((height, width * channels), np.uint8)
         assert k.assemble(out, ids, tile, channels, firsts, slots, pool) == 0

@@ -1,9 +1,9 @@
-"""``encoder demo``: round-trip the sample session and compare with Parquet, side by side.
+"""``encoder demo``: round-trip the demo session and compare with Parquet, side by side.
 
-The bundled sample (``encoder/data/sample_session.enc``: a minute of a real X desktop,
+The bundled demo session (:data:`DEMO_SESSION_PATH`: a minute of a real X desktop,
 Chromium and xterm driven by xdotool, recorded by ``encoder record``, see
 ``bench/desktop_workload.py --record``), or a synthetic events-only session generated with
-``--seconds`` (:mod:`encoder.sample`), is written with :class:`ShardWriter`, events and
+``--seconds`` (:mod:`encoder.testing.synthetic`), is written with :class:`ShardWriter`, events and
 frames, read back with :class:`ShardReader` and checked bit-exact, stream by stream and
 frame by frame (exit 1 if any value or pixel differs). Then every stream is encoded and decoded in memory, ours and Parquet (pyarrow,
 zstd) on the same tables, each timing the best of several runs.
@@ -31,13 +31,19 @@ from . import _console, _demo_frames
 from ._args import positive
 from ._demo_frames import FRAME_STREAMS
 
+#: The bundled demo session (package data): a minute of a real 1920x1080 X desktop (Chromium on
+#: local documentation beside an xterm, driven by xdotool) recorded by ``encoder record`` at
+#: 5 fps with input and focus; made with ``python bench/desktop_workload.py --scenario browser
+#: --seconds 60 --fps 5 --seed 1 --record DIR``.
+DEMO_SESSION_PATH = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "demo_session.enc")
+
 
 def register(sub, common) -> None:
     p = sub.add_parser(
-        "demo", parents=[common], help="round-trip the sample session, compare with Parquet",
-        description="Write the bundled sample session as a shard, read it back, check it "
+        "demo", parents=[common], help="round-trip the demo session, compare with Parquet",
+        description="Write the bundled demo session as a shard, read it back, check it "
                     "bit-exact, and print sizes and speeds beside Parquet (zstd) on the same tables.")
-    p.add_argument("--out", metavar="DIR", help="keep the shard as DIR/sample_session.enc "
+    p.add_argument("--out", metavar="DIR", help="keep the shard as DIR/demo_session.enc "
                                                 "(default: a temporary folder, removed)")
     p.add_argument("--seconds", type=positive(1e6, whole_as_int=True), metavar="N",
                    help="generate a fresh N-second session instead of reading the bundled one")
@@ -50,25 +56,25 @@ def register(sub, common) -> None:
 # -- the source tables -------------------------------------------------------------------
 def load_source(seconds: float | None, seed: int) -> tuple[dict[str, pa.Table], dict, str, str | None]:
     """(event tables, metadata, description, shard whose frames to copy or None) of the
-    bundled sample or of a generated (events only) session."""
-    from .. import sample
+    bundled demo session or of a generated (events only) session."""
     if seconds is None:
-        if not os.path.exists(sample.SAMPLE_PATH):
-            raise EncoderError(f"the bundled sample {sample.SAMPLE_PATH} is missing: reinstall "
+        if not os.path.exists(DEMO_SESSION_PATH):
+            raise EncoderError(f"the bundled demo session {DEMO_SESSION_PATH} is missing: reinstall "
                                "encoder, or pass --seconds N to generate one")
-        with ShardReader(sample.SAMPLE_PATH) as reader:
+        with ShardReader(DEMO_SESSION_PATH) as reader:
             tables = {name: reader.read(name) for name in reader.streams if name not in FRAME_STREAMS}
             metadata = dict(reader.metadata)
             frames = reader.frame_count() if "frame" in reader.streams else 0
             span = [t for name in reader.streams for t in (reader.time_range(name) or ())]
         what = f"real desktop, {frames:,} frames, " if frames else ""
         seconds_text = f"{(max(span) - min(span)) / 1e6:.0f}" if span else "?"
-        label = f"bundled sample session ({what}{seconds_text} s)"
-        source = sample.SAMPLE_PATH if frames else None
+        label = f"bundled demo session ({what}{seconds_text} s)"
+        source = DEMO_SESSION_PATH if frames else None
     else:
-        session = sample.generate_session(seconds, seed)
-        tables = sample.to_tables(session)
-        metadata = sample.session_metadata(seconds, seed)
+        from ..testing import synthetic
+        session = synthetic.generate_session(seconds, seed)
+        tables = synthetic.to_tables(session)
+        metadata = synthetic.session_metadata(seconds, seed)
         label = f"generated session ({seconds:g} s, seed {seed})"
         source = None
     metadata.pop("writer", None)  # this run's writer records itself
@@ -150,7 +156,7 @@ def run(args) -> int:
     with tempfile.TemporaryDirectory(prefix="encoder-demo-") as tmp:
         out = tmp if args.out is None else args.out
         os.makedirs(out, exist_ok=True)
-        path = os.path.join(out, "sample_session.enc")
+        path = os.path.join(out, "demo_session.enc")
         with ShardWriter(path, metadata=metadata) as writer:
             for name, table in tables.items():
                 writer.write(name, table)

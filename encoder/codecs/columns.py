@@ -13,10 +13,12 @@ import numpy as np
 import pyarrow as pa
 import zstandard
 
+from ..backends import codec_kernels
 from ..errors import CorruptShardError
-from ..streams.schema import KINDS
-from . import kernels, reference
+from . import reference
 from .reference import DELTA, FOR
+
+kernels = codec_kernels()
 
 #: Largest section a writer produces / a reader accepts, in decompressed bytes.
 MAX_SECTION = 1 << 20
@@ -98,7 +100,7 @@ def _bad(message: str) -> CorruptShardError:
     return CorruptShardError(message)
 
 
-def _int(params: dict, key: str, lo: int, hi: int) -> int:
+def int_param(params: dict, key: str, lo: int, hi: int) -> int:
     value = params.get(key)
     if type(value) is not int or not lo <= value <= hi:
         raise _bad(f"codec parameter {key!r} is {value!r}, expected an integer in [{lo}, {hi}]")
@@ -114,7 +116,7 @@ def int_sections(params: dict) -> int:
         return 0
     if codec == "planes":
         head = 1 if "r" in params else 0
-        return head + (1 if params.get("g") == 1 else _int(params, "w", 1, 8))
+        return head + (1 if params.get("g") == 1 else int_param(params, "w", 1, 8))
     raise _bad(f"unknown integer codec {codec!r}")
 
 
@@ -126,17 +128,17 @@ def decode_ints(params: dict, sections: list, n: int, dtype, out=None) -> np.nda
         out = out.view(target)
     codec = params.get("c")
     if codec == "const":
-        value = _int(params, "v", -(1 << 63), (1 << 64) - 1)
+        value = int_param(params, "v", -(1 << 63), (1 << 64) - 1)
         out = np.empty(n, target) if out is None else out
         out.fill(np.array(value).astype(np.uint64 if value >= 0 else np.int64).astype(target))
         return out.view(dtype)
-    mode = _int(params, "m", DELTA, FOR)
-    base = _int(params, "b", -(1 << 63), (1 << 64) - 1)
-    step = _int(params, "s", 1, (1 << 64) - 1)
-    width = _int(params, "w", 1, 8)
+    mode = int_param(params, "m", DELTA, FOR)
+    base = int_param(params, "b", -(1 << 63), (1 << 64) - 1)
+    step = int_param(params, "s", 1, (1 << 64) - 1)
+    width = int_param(params, "w", 1, 8)
     table = None
     if "r" in params:
-        k = _int(params, "r", 1, reference.RANK_MAX)
+        k = int_param(params, "r", 1, reference.RANK_MAX)
         if not sections or len(sections[0]) != 2 * k:
             raise _bad(f"rank table holds {len(sections[0]) if sections else 0} bytes, expected {2 * k}")
         table = np.frombuffer(sections[0], "<u2")
@@ -189,7 +191,7 @@ class Sections:
     def values(self, params: dict, n_values: int, kind: str) -> pa.Array:
         """The inverse of :func:`encode_values`: a large_string/large_binary array."""
         lengths = self.ints(params.get("len"), n_values, np.uint32)
-        payload = b"".join(bytes(p) for p in self.take(_int(params, "nb", 0, 1 << 20)))
+        payload = b"".join(bytes(p) for p in self.take(int_param(params, "nb", 0, 1 << 20)))
         offsets = np.zeros(n_values + 1, np.int64)
         np.cumsum(lengths, out=offsets[1:])
         if offsets[-1] != len(payload):
@@ -241,7 +243,7 @@ def decode_varlen(params: dict, sections: list, n: int, kind: str) -> pa.Array:
     cursor = Sections(sections)
     valid = cursor.ints(params["null"], n, np.bool_) if "null" in params else np.ones(n, bool)
     if kind == "string":
-        n_values = _int(params, "n", 0, n)
+        n_values = int_param(params, "n", 0, n)
         idx = cursor.ints(params.get("idx"), n, np.uint32)
         dictionary = cursor.values(params, n_values, kind)
         cursor.done()
@@ -252,59 +254,3 @@ def decode_varlen(params: dict, sections: list, n: int, kind: str) -> pa.Array:
         values = pa.Array.from_buffers(pa.large_binary(), n, [pa.array(valid).buffers()[1],
                                                                *values.buffers()[1:]])
     return values.cast(pa.binary())
-
-
-def encode_column(kind: str, values, stream: str = "", column: str = "", context: dict | None = None,
-                  hints: dict | None = None):
-    """Code one validated column (see :func:`encoder.streams.validate`) -> (params, sections).
-
-    ``context`` holds the block's other columns; codecs of some built-in columns use them
-    (:mod:`encoder.codecs.keys`). ``hints`` is a dict a writer keeps per stream between blocks
-    (see :func:`encode_ints`).
-    """
-    from .keys import ENCODERS
-    special = ENCODERS.get((stream, column))
-    if special is not None and context is not None:
-        return special(values, context)
-    if kind in ("string", "binary"):
-        return encode_varlen(values, kind)
-    return encode_ints(values, None if hints is None else hints.setdefault(column, [0, 0]))
-
-
-def context_columns(params) -> list:
-    """Names of the columns that a coded column needs decoded first."""
-    from .keys import DECODERS
-    special = DECODERS.get(params.get("c")) if isinstance(params, dict) else None
-    if special is None:
-        return []
-    if params.get("ctx") != special[1]:
-        raise _bad(f"codec {params['c']!r} lists context {params.get('ctx')!r}, expected {special[1]}")
-    return special[1]
-
-
-def decode_column(kind: str, params, sections: list, n: int, context: dict | None = None, out=None):
-    """Decode one column; NumPy array for numeric kinds, ``pyarrow.Array`` for string/binary.
-
-    ``context`` maps the names in :func:`context_columns` to their decoded arrays; numeric
-    columns are written into ``out`` (``n`` values of the column's dtype) when it is given.
-    """
-    from .keys import DECODERS
-    if not isinstance(params, dict):
-        raise _bad(f"codec parameters are {type(params).__name__}, not an object")
-    special = DECODERS.get(params.get("c"))
-    if special is not None:
-        if special[0] != kind:
-            raise _bad(f"codec {params['c']!r} cannot hold a {kind} column")
-        needed = context_columns(params)
-        if context is None or any(c not in context for c in needed):
-            raise _bad(f"codec {params['c']!r} needs context columns {needed}")
-        values = special[2](params, sections, n, context)
-        if out is not None:
-            out[:] = values
-            return out
-        return values
-    if kind in ("string", "binary"):
-        return decode_varlen(params, sections, n, kind)
-    if len(sections) != int_sections(params):
-        raise _bad(f"column has {len(sections)} sections, its codec uses {int_sections(params)}")
-    return decode_ints(params, sections, n, KINDS[kind][0], out=out)

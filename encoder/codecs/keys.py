@@ -14,16 +14,20 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..errors import CorruptShardError
-from .columns import Sections, _int, dictionary_array, encode_ints, encode_values
+from ..backends import codec_kernels
+from ..errors import CorruptShardError, check_status
+from .columns import Sections, dictionary_array, encode_ints, encode_values, int_param
+
+kernels = codec_kernels()
+#: pair_join statuses (ext/_keys.pyx, encoder.codecs.reference.PAIR_COUNTS) -> what they mean
+_PAIR_ERRORS = {-1: "the stored anchors and dwells do not match the pairing of the key rows"}
 
 T_CONTEXT = ["code", "pressed"]
 TEXT_CONTEXT = ["code", "modifiers", "pressed"]
 
 
 def encode_t(t: np.ndarray, context: dict) -> tuple[dict, list]:
-    from .kernels import pair_split
-    anchors, dwells = pair_split(t, context["code"], context["pressed"])
+    anchors, dwells = kernels.pair_split(t, context["code"], context["pressed"])
     params = {"c": "pair", "ctx": T_CONTEXT, "na": len(anchors)}
     params["a"], anchor_sections = encode_ints(anchors)
     params["d"], dwell_sections = encode_ints(dwells)
@@ -31,16 +35,15 @@ def encode_t(t: np.ndarray, context: dict) -> tuple[dict, list]:
 
 
 def decode_t(params: dict, sections: list, n: int, context: dict) -> np.ndarray:
-    from .kernels import pair_join
-    n_anchors = _int(params, "na", 0, n)
+    n_anchors = int_param(params, "na", 0, n)
     cursor = Sections(sections)
     anchors = cursor.ints(params.get("a"), n_anchors, np.int64)
     dwells = cursor.ints(params.get("d"), n - n_anchors, np.int64)
     cursor.done()
-    try:
-        return pair_join(context["code"], context["pressed"], anchors, dwells)
-    except ValueError as exc:
-        raise CorruptShardError(str(exc)) from None
+    t = np.empty(n, np.int64)
+    check_status(kernels.pair_join(context["code"], context["pressed"], anchors, dwells, t), _PAIR_ERRORS,
+                 what="key pairing")
+    return t
 
 
 def _context_keys(context: dict) -> np.ndarray:
@@ -84,7 +87,7 @@ def encode_text(arr: pa.Array, context: dict) -> tuple[dict, list]:
 
 
 def decode_text(params: dict, sections: list, n: int, context: dict) -> pa.Array:
-    n_values, n_keys = _int(params, "n", 0, n), _int(params, "k", 0, n)
+    n_values, n_keys = int_param(params, "n", 0, n), int_param(params, "k", 0, n)
     cursor = Sections(sections)
     keys = cursor.ints(params.get("keys"), n_keys, np.int64).view(np.uint64)  # < 2**49
     pred = cursor.ints(params.get("pred"), n_keys, np.uint32)

@@ -145,7 +145,11 @@ def decode_values(u: np.ndarray, mode: int, base: int, step: int, dtype, out=Non
 
 
 # -- key stream pairing (spec of ext/_keys.pyx) ----------------------------------------
-def pair_rows_reference(code: np.ndarray, pressed: np.ndarray) -> np.ndarray:
+#: pair_join status (the same in ext/_keys.pyx): the counts do not match the pairing.
+PAIR_COUNTS = -1
+
+
+def pair_rows(code: np.ndarray, pressed: np.ndarray) -> np.ndarray:
     """Plain-Python spec of ``encoder._keys.pair_rows`` (see ext/_keys.pyx)."""
     pending: dict = {}
     ref = np.full(len(code), -1, np.int64)
@@ -157,20 +161,20 @@ def pair_rows_reference(code: np.ndarray, pressed: np.ndarray) -> np.ndarray:
     return ref
 
 
-def pair_split_reference(t: np.ndarray, code: np.ndarray, pressed: np.ndarray):
-    ref = pair_rows_reference(code, pressed)
+def pair_split(t: np.ndarray, code: np.ndarray, pressed: np.ndarray):
+    ref = pair_rows(code, pressed)
     dwell = ref >= 0
     with np.errstate(over="ignore"):  # wrapping arithmetic; the decoder wraps back
         return t[~dwell], t[dwell] - t[ref[dwell]]
 
 
-def pair_join_reference(code, pressed, anchors, dwells) -> np.ndarray:
-    ref = pair_rows_reference(code, pressed)
+def pair_join(code, pressed, anchors, dwells, t: np.ndarray) -> int:
+    """Spec of ``encoder._keys.pair_join``: ``t`` rebuilt in place; PAIR_COUNTS on a mismatch."""
+    ref = pair_rows(code, pressed)
     dwell = ref >= 0
     if int((~dwell).sum()) != len(anchors) or int(dwell.sum()) != len(dwells):
-        raise ValueError("pairing needs other counts than the anchors and dwells stored")
-    t = np.empty(len(code), np.int64)
+        return PAIR_COUNTS
     t[~dwell] = anchors
     with np.errstate(over="ignore"):
         t[dwell] = t[ref[dwell]] + dwells
-    return t
+    return 0

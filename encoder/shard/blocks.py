@@ -15,8 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import zstandard
 
-from ..codecs import MAX_SECTION, decode_column, encode_column
-from ..codecs.columns import context_columns
+from ..codecs import MAX_SECTION, context_columns, decode_column, encode_column
 from ..errors import CorruptShardError, EncoderError, LimitError, SchemaError
 from ..streams import STREAMS, Stream
 from ..streams.schema import VARIABLE

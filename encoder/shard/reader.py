@@ -12,10 +12,11 @@ import zstandard
 from ..errors import CorruptShardError, SchemaError
 from ..streams import KINDS, Stream
 from ..streams.schema import VARIABLE
-from ..tiles.frames import FrameReaderMixin
 from . import crypto
 from . import format as fmt
 from .blocks import ChunkSource, check_descriptor, concat, stream_from_json
+from .frames import ReaderFrames
+from .scan import scan_blocks
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def _open(source):
     raise TypeError(f"cannot read a shard from {type(source).__name__}")
 
 
-class ShardReader(FrameReaderMixin):
+class ShardReader(ReaderFrames):
     """Read a shard: its metadata, its streams, time ranges of rows, and its blocks.
 
     ``source`` is a path (memory-mapped), a bytes-like object, or a seekable binary file
@@ -117,7 +118,6 @@ class ShardReader(FrameReaderMixin):
         except CorruptShardError as exc:
             if not recover:
                 raise
-            from .repair import scan_blocks
             self.recovered = scan_blocks(data, first, name, self._cipher, reason=str(exc))
             schemas, blocks, end = self.recovered.schemas, self.recovered.blocks, self.recovered.end
             self._footer_rows = None
@@ -295,6 +295,65 @@ class ShardReader(FrameReaderMixin):
     def block_rows(self, stream: str) -> list[int]:
         """Rows in each block of ``stream``, in write order."""
         return [b["rows"] for b in self._stream_blocks(stream)]
+
+    def block_constants(self, stream: str, columns: list) -> dict | None:
+        """``columns`` of ``stream`` read from the block index alone, when every block holds one
+        row stored as constants (int64 arrays, one value per block); else None.
+
+        A one-row block stores each integer column as a constant in its descriptor, so the
+        page index of a long session (hundreds of screen-tile pages) needs no decoding.
+        """
+        spec, blocks = self._schemas[stream], self._stream_blocks(stream)
+        where = [spec.columns.index(spec.column(n)) for n in columns]
+        out = {n: np.empty(len(blocks), np.int64) for n in columns}
+        for b, desc in enumerate(blocks):
+            if desc["rows"] != 1:
+                return None
+            for n, i in zip(columns, where):
+                params = desc["columns"][i][0]
+                value = params.get("v") if isinstance(params, dict) and params.get("c") == "const" else None
+                if type(value) is not int or not -(1 << 63) <= value < (1 << 63):
+                    return None
+                out[n][b] = value
+        return out
+
+    def read_value_into(self, stream: str, block: int, column: str, into: np.ndarray | None = None,
+                        prefix: int | None = None) -> np.ndarray:
+        """The bytes of the one value of binary ``column`` in one-row ``block`` of ``stream``.
+
+        With ``into`` (a writable ``uint8`` array as long as the value must be), the value is
+        decompressed straight into it and a view of it is returned; with ``prefix`` as well,
+        only its first ``prefix`` bytes when the value is stored as one plain chunk (the
+        chunk's checksum still covers all of it). A value of another length raises
+        :class:`~encoder.errors.CorruptShardError`.
+        """
+        spec, desc = self._schemas[stream], self._stream_blocks(stream)[block]
+        index = spec.columns.index(spec.column(column))
+        params, chunks = desc["columns"][index]
+        size = None if into is None else len(into)
+        if size is not None and params == {"c": "bytes", "len": {"c": "const", "v": size}, "nb": 1} \
+                and len(chunks) == 1 and chunks[0][2] == size:
+            number = sum(len(c[1]) for c in desc["columns"][:index])  # the chunk's number in its block
+            want = size if prefix is None else min(size, prefix)
+            self._chunks.section(desc["offset"], chunks[0], stream, column, into=memoryview(into),
+                                 number=number, prefix=None if want == size else want)
+            return into[:want]
+        values = self._chunks.columns(desc["offset"], desc, spec, [column])[column]
+        if len(values) != 1:
+            raise CorruptShardError(f"block {block} holds {len(values)} values, not one", shard=self.name,
+                                    stream=stream, column=column, offset=desc["offset"])
+        buffers = values.buffers()
+        wide = values.type in (pa.large_binary(), pa.large_string())
+        offsets = np.frombuffer(buffers[1], np.int64 if wide else np.int32)[values.offset:values.offset + 2]
+        data = np.frombuffer(buffers[2], np.uint8)[offsets[0]:offsets[1]] if buffers[2] is not None \
+            else np.zeros(0, np.uint8)
+        if size is not None:
+            if len(data) != size:
+                raise CorruptShardError(f"block {block} holds a value of {len(data)} bytes, {size} expected",
+                                        shard=self.name, stream=stream, column=column, offset=desc["offset"])
+            into[:] = data
+            return into
+        return data
 
     def verify(self) -> dict:
         """Check every byte of the shard; returns the rows of each stream.

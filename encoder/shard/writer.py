@@ -11,13 +11,14 @@ import numpy as np
 import pyarrow.compute as pc
 import zstandard
 
+from .._version import __version__
 from ..errors import EncoderError, LimitError, SchemaError
 from ..streams import STREAMS, Stream, validate
 from ..streams.schema import VARIABLE
-from ..tiles.frames import FrameWriterMixin
 from . import crypto
 from . import format as fmt
 from .blocks import concat, encode_block
+from .frames import WriterFrames
 
 _STOP = object()
 
@@ -70,7 +71,7 @@ class _Buffer:
         return head
 
 
-class ShardWriter(FrameWriterMixin):
+class ShardWriter(WriterFrames):
     """Write streams into a shard file, block by block.
 
     Parameters
@@ -107,11 +108,11 @@ class ShardWriter(FrameWriterMixin):
 
     Examples
     --------
-    >>> import numpy as np, tempfile, os
+    >>> import numpy as np, tempfile, os, encoder
     >>> path = os.path.join(tempfile.mkdtemp(), "session.enc")
-    >>> with ShardWriter(path) as w:
+    >>> with encoder.ShardWriter(path) as w:
     ...     w.write("pointer", {"t": np.arange(3) * 1000, "x": [1, 2, 3], "y": [5, 5, 4]})
-    >>> ShardReader(path).read("pointer").num_rows
+    >>> encoder.ShardReader(path).read("pointer").num_rows
     3
     """
 
@@ -159,7 +160,7 @@ class ShardWriter(FrameWriterMixin):
         meta = dict(metadata)
         meta.setdefault("clock", {"source": "monotonic", "t0_us": 0,
                                   "unix_us_at_t0": time.time_ns() // 1000})
-        meta.setdefault("writer", {"library": "encoder", "version": _version()})
+        meta.setdefault("writer", {"library": "encoder", "version": __version__})
         try:
             fmt.dumps(meta)
         except (TypeError, ValueError) as exc:
@@ -228,9 +229,7 @@ class ShardWriter(FrameWriterMixin):
         process from then on loses none of them (``encoder repair`` rebuilds the index).
         """
         self._check_open()
-        flush_frames = getattr(self, "flush_frames", None)  # the frame pipeline hands its rows over first
-        if flush_frames is not None:
-            flush_frames()
+        self.flush_frames()  # the frame pipeline hands its rows over first
         self._flush_blocks()
 
     def _flush_blocks(self) -> None:
@@ -278,6 +277,22 @@ class ShardWriter(FrameWriterMixin):
                 self.close()
             except Exception:
                 pass
+
+    def write_block(self, stream: Stream, columns: dict) -> None:
+        """Write ``columns`` as one block of ``stream`` (declared), as given: no buffering.
+
+        The seam through which a producer that forms its own blocks (the screen tiles' pages
+        and frame rows) writes; safe to call from another thread than :meth:`write`'s. The
+        block is compressed on the background thread when there is one.
+        """
+        columns = validate(stream, columns)
+        self._rows[stream.name] = self._rows.get(stream.name, 0) + len(columns["t"])
+        self._submit(stream, columns)
+
+    @property
+    def background(self) -> bool:
+        """Whether blocks are compressed and written on a background thread."""
+        return self._queue is not None
 
     @property
     def rows(self) -> dict:
@@ -382,10 +397,3 @@ class ShardWriter(FrameWriterMixin):
         except LimitError as exc:
             raise exc.located(shard=self.name) from None
 
-
-def _version() -> str:
-    from .. import __version__
-    return __version__
-
-
-from .reader import ShardReader  # noqa: E402  (doctest convenience)

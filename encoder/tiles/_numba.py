@@ -3,9 +3,9 @@
 :func:`decode_grid` applies a blob exactly as :func:`encoder.tiles.reference.decode_grid`
 does and :func:`assemble` writes exactly the pixels of
 :func:`encoder.tiles.reference.assemble`. Both trust nothing in the blob or the ids: a
-malformed blob returns a negative status (translated into
-:class:`~encoder.errors.CorruptShardError` by :func:`grid_error`), never reads or writes
-out of bounds.
+malformed blob returns a negative status (:data:`GRID_ERRORS`; :mod:`encoder.backends`
+raises :class:`~encoder.errors.CorruptShardError` through
+:func:`encoder.errors.check_status`), never reads or writes out of bounds.
 
 Kernels run without the GIL, so :func:`assemble_bands` spreads a frame over threads.
 Types at the boundary are fixed so that nothing compiles while frames are read: blobs are
@@ -17,12 +17,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..errors import CorruptShardError
-
-from .layout import GRID_DELTA, GRID_KEY
+from .layout import GRID_DELTA, GRID_FULL
 
 #: decode_grid status -> message.
-_ERRORS = {
+GRID_ERRORS = {
     -1: "varint truncated", -2: "varint longer than 9 bytes", -3: "tile id outside the store",
     -4: "more runs than tiles", -5: "run beyond the grid", -6: "unknown kind", -7: "bytes left after the grid",
     -8: "empty blob",
@@ -78,7 +76,7 @@ def decode_grid(blob, ids, limit):
     pos = 1
     n = ids.shape[0]
     last = np.int64(-1)
-    if kind == GRID_KEY:
+    if kind == GRID_FULL:
         pos, last = _read_ids(blob, pos, ids, 0, n, last, limit)
         if pos < 0:
             return pos
@@ -109,10 +107,6 @@ def decode_grid(blob, ids, limit):
     if pos != n_blob:
         return -7
     return np.int64(kind)
-
-
-def grid_error(status: int) -> CorruptShardError:
-    return CorruptShardError(f"grid: {_ERRORS.get(status, f'status {status}')}")
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -274,7 +268,7 @@ def assemble_bands(out, ids, tile, channels, firsts, slots, pool, bands: int, ru
 
 def warmup() -> None:
     """Compile (or load from the cache) every kernel for the boundary types."""
-    blob = np.frombuffer(bytes([GRID_KEY, 0]), np.uint8)
+    blob = np.frombuffer(bytes([GRID_FULL, 0]), np.uint8)
     ids = np.zeros(1, np.int64)
     decode_grid(blob, ids, np.int64(1))
     firsts = np.zeros(1, np.int64)

@@ -14,12 +14,14 @@ Two streams hold a session's frames:
   a *store*; its ids run 0, 1, 2, ... across the store's pages without a gap.
 * ``frame`` (one row per frame): ``t``, ``screen``, ``width``, ``height``, ``format`` (a
   :data:`FORMATS` code), ``tile`` and ``grid``, the frame's tile ids coded by
-  :func:`encoder.tiles.reference.encode_key` (a *key* grid) or
+  :func:`encoder.tiles.reference.encode_full` (a *full* grid) or
   :func:`encoder.tiles.reference.encode_delta` (the ids that differ from the previous frame
   of the same screen). The first row of a screen in every block of the ``frame`` stream is
-  a key grid, so one block decodes without any other.
+  a full grid, so one block decodes without any other.
 """
 from __future__ import annotations
+
+import numpy as np
 
 from ..streams.schema import STREAMS, Column, Stream
 
@@ -43,7 +45,7 @@ MAX_TILE_ID = (1 << 32) - 1
 MAX_SCREEN = 255
 
 #: Kinds of grid blob (first byte).
-GRID_KEY, GRID_DELTA = 0, 1
+GRID_FULL, GRID_DELTA = 0, 1
 
 FRAME: Stream = STREAMS["frame"]
 TILE = Stream("tile", (Column("t", "int64"), Column("channels", "uint8"), Column("tile", "uint16"),
@@ -53,3 +55,14 @@ TILE = Stream("tile", (Column("t", "int64"), Column("channels", "uint8"), Column
 def grid_shape(height: int, width: int, tile: int) -> tuple[int, int]:
     """Rows and columns of the tile grid of a ``height x width`` frame."""
     return -(-height // tile), -(-width // tile)
+
+
+def candidates_of(rects, height: int, width: int, tile: int) -> np.ndarray:
+    """Which tiles (``bool[n]``) a list of ``(x, y, w, h)`` rectangles touches, clipped to the frame."""
+    rows, cols = grid_shape(height, width, tile)
+    mask = np.zeros((rows, cols), bool)
+    for x, y, w, h in rects:
+        x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, width), min(y + h, height)
+        if x1 > x0 and y1 > y0:
+            mask[y0 // tile:(y1 - 1) // tile + 1, x0 // tile:(x1 - 1) // tile + 1] = True
+    return mask.reshape(-1)

@@ -24,15 +24,18 @@ Contracts:
   gets the next id and is appended to the open page (and from then on lookups find that
   newer copy). Stops early, before a new tile that finds the page full: the
   caller takes the page (``take_page``) and calls again from ``stop``.
-* ``encode_key(ids)``, ``encode_delta(positions, ids)``, ``decode_grid(blob, ids, limit)``:
+* ``encode_full(ids)``, ``encode_delta(positions, ids)``, ``decode_grid(blob, ids, limit)``:
   the grid blob (below).
-* ``assemble(ids, tiles, height, width, channels, tile) -> image``: the inverse of tiling.
+* ``assemble_image(ids, tiles, height, width, channels, tile) -> image``: the inverse of tiling.
+* ``mark_pages(ids, firsts, marks)``, ``assemble(out, ids, tile, channels, firsts, slots,
+  pool) -> missing``, ``assemble_at(out, ids, positions, ...)``: the read path over a page
+  cache (``pool`` rows hold pages, ``slots[page]`` the row of each, -1 when not cached).
 
 Grid blob: one kind byte, then LEB128 varints. Ids are coded as
 ``zigzag(id - last - 1)``, ``last`` being the previous id coded in the blob (-1 at first),
 so a run of new tiles, whose ids follow each other, codes as zeros.
 
-* key (kind 0): every id of the grid, in raster order.
+* full (kind 0): every id of the grid, in raster order.
 * delta (kind 1): ``runs``, then per run ``gap`` (unchanged positions since the end of the
   previous run, or since position 0), ``length - 1`` and the run's ``length`` ids.
 """
@@ -42,7 +45,7 @@ import numpy as np
 import xxhash
 
 from ..errors import CorruptShardError
-from .layout import GRID_DELTA, GRID_KEY, grid_shape
+from .layout import GRID_DELTA, GRID_FULL, candidates_of, grid_shape  # noqa: F401 (the spec names it)
 
 _U64 = (1 << 64) - 1
 
@@ -60,17 +63,6 @@ def tiles_of(image: np.ndarray, channels: int, tile: int) -> np.ndarray:
     padded[:height, :row_bytes] = image
     return np.ascontiguousarray(padded.reshape(rows, tile, cols, tile * channels)
                                 .transpose(0, 2, 1, 3)).reshape(rows * cols, -1)
-
-
-def candidates_of(rects, height: int, width: int, tile: int) -> np.ndarray:
-    """Which tiles (``bool[n]``) a list of ``(x, y, w, h)`` rectangles touches, clipped to the frame."""
-    rows, cols = grid_shape(height, width, tile)
-    mask = np.zeros((rows, cols), bool)
-    for x, y, w, h in rects:
-        x0, y0, x1, y1 = max(x, 0), max(y, 0), min(x + w, width), min(y + h, height)
-        if x1 > x0 and y1 > y0:
-            mask[y0 // tile:(y1 - 1) // tile + 1, x0 // tile:(x1 - 1) // tile + 1] = True
-    return mask.reshape(-1)
 
 
 def stage(image: np.ndarray, prev: np.ndarray, channels: int, tile: int,
@@ -167,9 +159,9 @@ def _zigzag(value: int) -> int:
     return value << 1 if value >= 0 else ((-value) << 1) - 1
 
 
-def encode_key(ids: np.ndarray) -> bytes:
+def encode_full(ids: np.ndarray) -> bytes:
     """Key grid blob of all ``ids`` of a frame, raster order."""
-    out = bytearray([GRID_KEY])
+    out = bytearray([GRID_FULL])
     last = -1
     for v in np.asarray(ids).tolist():
         _varint(out, _zigzag(v - last - 1))
@@ -223,11 +215,12 @@ def _unzigzag(u: int) -> int:
     return (u >> 1) ^ -(u & 1)
 
 
-def decode_grid(blob, ids: np.ndarray, limit: int) -> int:
+def decode_grid(blob, ids: np.ndarray, limit) -> int:
     """Apply a grid blob to ``ids`` (int64, the previous frame's ids for a delta); returns its kind.
 
     Every id must lie in ``[0, limit)``; anything malformed raises :class:`CorruptShardError`.
     """
+    limit = int(limit)
     cur = _Cursor(blob)
     if not cur.data:
         raise CorruptShardError("grid: empty blob")
@@ -244,7 +237,7 @@ def decode_grid(blob, ids: np.ndarray, limit: int) -> int:
         last = value
         return value
 
-    if kind == GRID_KEY:
+    if kind == GRID_FULL:
         for p in range(n):
             ids[p] = next_id()
     elif kind == GRID_DELTA:
@@ -266,10 +259,41 @@ def decode_grid(blob, ids: np.ndarray, limit: int) -> int:
     return kind
 
 
-def assemble(ids: np.ndarray, tiles: np.ndarray, height: int, width: int, channels: int,
-             tile: int) -> np.ndarray:
+def assemble_image(ids: np.ndarray, tiles: np.ndarray, height: int, width: int, channels: int,
+                   tile: int) -> np.ndarray:
     """The ``height x (width*channels)`` image whose tile at position p is ``tiles[ids[p]]``."""
     rows, cols = grid_shape(height, width, tile)
     grid = tiles[np.asarray(ids, np.intp)].reshape(rows, cols, tile, tile * channels)
     full = grid.transpose(0, 2, 1, 3).reshape(rows * tile, cols * tile * channels)
     return np.ascontiguousarray(full[:height, :width * channels])
+
+
+# -- the read path's kernels over a page cache (what encoder.tiles._numba does) --------------
+def mark_pages(ids, firsts, marks):
+    """``marks[page]`` = how many leading tiles of each page the ids need (at least)."""
+    pages = np.searchsorted(firsts, ids, side="right") - 1
+    np.maximum.at(marks, pages, (ids - firsts[pages] + 1).astype(marks.dtype))
+
+
+def assemble(out, ids, tile, channels, firsts, slots, pool):
+    """What :func:`encoder.tiles._numba.assemble` does, one tile at a time."""
+    return assemble_at(out, ids, np.arange(len(ids)), tile, channels, firsts, slots, pool)
+
+
+def assemble_at(out, ids, positions, tile, channels, firsts, slots, pool):
+    """What :func:`encoder.tiles._numba.assemble_at` does: only the tiles at ``positions``."""
+    height, row_bytes = out.shape
+    span = tile * channels
+    cols = -(-(row_bytes // channels) // tile)
+    missing = 0
+    for p in np.asarray(positions).tolist():
+        tile_id = int(ids[p])
+        page = int(np.searchsorted(firsts, tile_id, side="right")) - 1
+        if slots[page] < 0:
+            missing += 1
+            continue
+        src = pool[slots[page], (tile_id - int(firsts[page])) * span * tile:][:span * tile].reshape(tile, span)
+        ty, tx = divmod(p, cols)
+        block = out[ty * tile:(ty + 1) * tile, tx * span:(tx + 1) * span]
+        block[...] = src[:block.shape[0], :block.shape[1]]
+    return missing

@@ -24,12 +24,11 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from ..backends import tile_kernels
 from ..errors import EncoderError, LimitError, SchemaError
-from ..streams import validate
-from . import kernels
 from .layout import (DEFAULT_TILE, FORMATS, FRAME, MAX_PAGE_BYTES, MAX_SCREEN, MAX_SIDE, MAX_TILE,
-                     MIN_TILE, TILE, grid_shape)
-from .reference import candidates_of
+                     MIN_TILE, TILE, candidates_of, grid_shape)
+from .page_store import PageStores
 
 _STOP = object()
 _ALL_BITS = (1 << 64) - 1
@@ -51,7 +50,7 @@ class FrameOptions:
     reach_pages: int = 32             # hits outside these recent pages and the screen's own are copied
     max_pending_bytes: int = 32 << 20
     background: bool | None = None    # None: as the shard writer
-    backend: str | None = None        # None: encoder.tiles.kernels.BACKEND
+    backend: str | None = None        # None: encoder.backends.NAME
     hash_mask: int = _ALL_BITS        # tests force collisions with 0
 
     def check(self) -> None:
@@ -91,7 +90,7 @@ class _Item:
     channels: int
     positions: np.ndarray
     tiles: np.ndarray
-    key: bool
+    full: bool
     nbytes: int = 0   # staged bytes, counted against max_pending_bytes
     fresh_positions: np.ndarray | None = None   # tiles to store again (a refresh asked for them)
     fresh_tiles: np.ndarray | None = None
@@ -105,15 +104,6 @@ class _Row:
     max_id: int
     store: tuple
     since: float
-
-
-@dataclass
-class _Usage:
-    """Frame-thread view of one screen: the ids of its latest frame and the pages they use."""
-    ids: np.ndarray     # per position
-    pages: np.ndarray   # page (index in the store) of each position's tile
-    uses: np.ndarray    # positions per page
-    dirty: bool = True  # changed since the last refresh check
 
 
 @dataclass
@@ -165,24 +155,24 @@ def _rects(changed, height: int, width: int, tile: int) -> np.ndarray:
 
 
 class FrameWriter:
-    """Frame pipeline of one :class:`~encoder.shard.ShardWriter` (created on the first frame)."""
+    """Frame pipeline of one shard writer (created on the first frame).
 
-    def __init__(self, shard, options: FrameOptions):
+    ``sink`` is where its blocks go (a :class:`~encoder.shard.ShardWriter`): it needs
+    ``name``, ``declare(stream, level=, block_rows=)``, ``write_block(stream, columns)``
+    (thread-safe), ``background`` and ``flush_seconds``; nothing else of the shard.
+    """
+
+    def __init__(self, sink, options: FrameOptions):
         options.check()
-        self.shard, self.options = shard, options
-        self.k = kernels.load(options.backend)
+        self.sink, self.options = sink, options
+        self.k = tile_kernels(options.backend)
         self.screens: dict[int, _Screen] = {}
-        self.stores: dict[tuple, object] = {}
-        self.store_t: dict[tuple, int] = {}
+        self.pages = PageStores(self.k, options, self._write_page)
         self.waiting: list[_Row] = []     # rows whose pages are not all written yet
         self.ready: list[_Row] = []       # rows that may be written, in order
         self.emitted: dict[int, _Emitted] = {}
-        self.usage: dict[int, _Usage] = {}         # each screen's latest ids and their pages
-        self.page_firsts: dict[tuple, list] = {}   # first id of every page written, per store
-        self.firsts_cache: dict[tuple, np.ndarray] = {}
-        self.since_refresh: dict[int, int] = {}    # frames of each screen since its last refresh check
         self.refresh_requests: dict[int, tuple] = {}  # screen -> ((h, w, code), positions): frame thread -> caller
-        self.flush_seconds = shard.flush_seconds
+        self.flush_seconds = sink.flush_seconds
         self.stats = {"frames": 0, "changed_tiles": 0, "new_tiles": 0, "pages": 0, "page_bytes": 0,
                       "frame_blocks": 0, "grid_bytes": 0, "peak_pending_bytes": 0,
                       "refreshed_tiles": 0}
@@ -195,8 +185,8 @@ class FrameWriter:
         self.closed = False
         background = options.background
         if background is None:
-            background = shard._queue is not None
-        if background and shard._queue is None:
+            background = sink.background
+        if background and not sink.background:
             raise EncoderError("frames can be encoded in the background only if the shard writer is "
                                "(ShardWriter(background=True))")
         self.queue: queue.Queue | None = None
@@ -204,15 +194,15 @@ class FrameWriter:
             self.queue = queue.Queue()
             self.thread = threading.Thread(target=self._run, name="encoder-frames", daemon=True)
             self.thread.start()
-        shard.declare(TILE, level=options.level, block_rows=1)
-        shard.declare(FRAME, level=options.level, block_rows=options.block_frames)
+        sink.declare(TILE, level=options.level, block_rows=1)
+        sink.declare(FRAME, level=options.level, block_rows=options.block_frames)
 
     # -- caller's thread ----------------------------------------------------------------
     def add(self, t_us, image, screen: int, changed, pixel_format: str | None) -> None:
         with self.add_lock:
             if self.closed:
                 raise EncoderError("the shard's frames are finished (finish_frames or close): no frame "
-                                   "can be added", shard=self.shard.name)
+                                   "can be added", shard=self.sink.name)
             self._add(t_us, image, screen, changed, pixel_format)
 
     def _add(self, t_us, image, screen: int, changed, pixel_format: str | None) -> None:
@@ -239,13 +229,13 @@ class FrameWriter:
             state = self.screens[screen] = _Screen(height, width, code, np.array(rows, copy=True))
             rows_n, cols_n = grid_shape(height, width, tile)
             positions = np.arange(rows_n * cols_n, dtype=np.int32)
-            key = True
+            full = True
         else:
             if candidates is not None and not candidates.any():
                 positions = empty  # the hint says nothing changed: nothing to read
             else:
                 positions = self.k.stage(rows, state.prev, channels, tile, candidates)
-            key = False
+            full = False
             request = self.refresh_requests.pop(screen, None)  # set by the frame thread
             if request is not None and request[0] == (height, width, code):
                 # tiles the frame thread wants stored again, taken from this frame (unchanged
@@ -256,7 +246,7 @@ class FrameWriter:
             tiles = self.k.gather(rows, channels, tile, positions)
         else:
             tiles = np.empty((0, tile * tile * channels), np.uint8)
-        item = _Item(t, screen, width, height, code, channels, positions, tiles, key,
+        item = _Item(t, screen, width, height, code, channels, positions, tiles, full,
                      positions.nbytes + tiles.nbytes + 64 + (0 if fresh_tiles is None else fresh_tiles.nbytes),
                      fresh_positions, fresh_tiles)
         if self.queue is None:
@@ -267,7 +257,7 @@ class FrameWriter:
         self.batch.append(item)
         if len(self.batch) == 1:
             self.batch_since = time.monotonic()
-        if len(item.positions) or item.key or fresh_positions is not None or len(self.batch) >= _BATCH \
+        if len(item.positions) or item.full or fresh_positions is not None or len(self.batch) >= _BATCH \
                 or time.monotonic() - self.batch_since >= _BATCH_SECONDS:
             self._send()
 
@@ -314,13 +304,13 @@ class FrameWriter:
                 self.thread.join()
             if not self.queue.empty() and self.error is None:
                 self.error = EncoderError("internal: the frame thread stopped with frames left",
-                                          shard=self.shard.name)
+                                          shard=self.sink.name)
         elif self.error is None:
             self._flush_all()
         # Nothing more can be added: give the content store and the previous frames back now,
         # not when the shard writer is collected (a recorder rotating its shards would hold
         # two of each for a while).
-        self.stores, self.screens, self.usage = {}, {}, {}
+        self.pages, self.screens = PageStores(self.k, self.options, self._write_page), {}
         self.raise_pending()
 
     def raise_pending(self) -> None:
@@ -361,105 +351,21 @@ class FrameWriter:
                         self.pending_bytes -= sum(one.nbytes for one in item)
                         self.cond.notify_all()
 
-    def _store(self, channels: int):
-        key = (channels, self.options.tile)
-        store = self.stores.get(key)
-        if store is None:
-            tile_bytes = self.options.tile ** 2 * channels
-            store = self.stores[key] = self.k.TileStore(
-                tile_bytes, max(1, self.options.store_bytes // tile_bytes),
-                max(1, self.options.page_bytes // tile_bytes), self.options.hash_mask)
-        return key, store
-
-    def _firsts(self, key: tuple, store) -> np.ndarray:
-        """First id of every page of a store: the written ones, then the open one."""
-        written = self.page_firsts.setdefault(key, [])
-        cached = self.firsts_cache.get(key)
-        if cached is None or len(cached) != len(written) + 1 or cached[-1] != store.page_first:
-            cached = self.firsts_cache[key] = np.array(written + [store.page_first], np.int64)
-        return cached
-
-    def _min_id(self, key: tuple, store) -> int:
-        """Lowest id a lookup may return outside the screen's pages: the first id of the
-        oldest of the ``reach_pages`` most recent pages (the open one included)."""
-        reach = self.options.reach_pages
-        if not reach:
-            return 0
-        firsts = self._firsts(key, store)
-        return int(firsts[max(0, len(firsts) - reach)])
-
-    def _add_tiles(self, key: tuple, store, tiles: np.ndarray, t: int, usage: _Usage | None,
-                   fresh: bool = False) -> np.ndarray:
-        """Ids of ``tiles`` (new ones go to the open page, full pages are written).
-
-        A tile found in a page beyond reach is stored again unless the screen's latest frame
-        already uses that page. ``fresh``: every tile not already in the open page is stored
-        again (a refresh).
-        """
-        count = len(tiles)
-        ids = np.empty(count, np.int64)
-        pos = 0
-        while pos < count:
-            if fresh:
-                pos = store.add(tiles, ids, pos, store.page_first)
-            elif self.options.reach_pages and usage is not None:
-                firsts = self._firsts(key, store)
-                allowed = np.zeros(len(firsts), np.uint8)
-                allowed[:len(usage.uses)] = usage.uses[:len(firsts)] > 0
-                pos = store.add(tiles, ids, pos, self._min_id(key, store), firsts, allowed)
-            else:
-                pos = store.add(tiles, ids, pos, self._min_id(key, store))
-            self.store_t[key] = t
-            if pos < count:  # the page filled up mid-frame
-                self._write_page(key, store)
-        return ids
-
-    def _stale(self, key: tuple, store, usage: _Usage) -> np.ndarray:
-        """Positions whose tiles a refresh stores again: those in the pages that the fewest
-        positions of this frame use, until the frame needs at most ``page_budget`` pages
-        (the open page included). O(pages + positions), from the tracked page uses."""
-        firsts = self._firsts(key, store)
-        uses = np.zeros(len(firsts), np.int64)
-        uses[:len(usage.uses)] = usage.uses[:len(firsts)]
-        uses[-1] = 0  # the open page is needed anyway
-        used = np.flatnonzero(uses)
-        excess = len(used) + 1 - self.options.page_budget
-        if excess <= 0:
-            return np.zeros(len(usage.pages), bool)
-        evict = np.zeros(len(firsts), bool)
-        evict[used[np.argsort(uses[used], kind="stable")[:excess]]] = True
-        return evict[usage.pages]
-
-    def _track(self, key: tuple, store, screen: int, positions: np.ndarray, ids: np.ndarray, key_frame: bool):
-        """Record a screen's new ids and the pages they lie in."""
-        firsts = self._firsts(key, store)
-        pages = (np.searchsorted(firsts, ids, side="right") - 1).astype(np.int32)
-        usage = self.usage.get(screen)
-        if key_frame or usage is None:
-            self.usage[screen] = _Usage(ids.copy(), pages, np.bincount(pages, minlength=len(firsts)).astype(np.int32))
-            return
-        if len(usage.uses) < len(firsts):
-            usage.uses = np.concatenate([usage.uses, np.zeros(len(firsts) - len(usage.uses), np.int32)])
-        np.subtract.at(usage.uses, usage.pages[positions], 1)
-        np.add.at(usage.uses, pages, 1)
-        usage.pages[positions] = pages
-        usage.ids[positions] = ids
-        usage.dirty = True
-
     def _process(self, item: _Item) -> None:
-        key, store = self._store(item.channels)
-        usage = None if item.key else self.usage.get(item.screen)
+        pages = self.pages
+        store_id, store = pages.store(item.channels)
+        usage = None if item.full else pages.usage.get(item.screen)
         before = store.next_id
         changed = len(item.tiles)
-        if changed or item.key:
-            ids = self._add_tiles(key, store, item.tiles, item.t, usage)
-            self._track(key, store, item.screen, item.positions, ids, item.key)
+        if changed or item.full:
+            ids = pages.add_tiles(store_id, store, item.tiles, item.t, usage)
+            pages.track(store_id, store, item.screen, item.positions, ids, item.full)
         else:  # an unchanged frame: a row with an empty delta
             ids = np.empty(0, np.int64)
         if item.fresh_positions is not None and usage is not None:
             more = item.fresh_positions
-            fresh = self._add_tiles(key, store, item.fresh_tiles, item.t, usage, fresh=True)
-            self._track(key, store, item.screen, more, fresh, False)
+            fresh = pages.add_tiles(store_id, store, item.fresh_tiles, item.t, usage, fresh=True)
+            pages.track(store_id, store, item.screen, more, fresh, False)
             self.stats["refreshed_tiles"] += len(more)
             keep = ~np.isin(item.positions, more)  # a refreshed position takes its fresh id
             positions = np.concatenate([item.positions[keep], more])
@@ -467,32 +373,17 @@ class FrameWriter:
             item.positions, ids = positions[order], np.concatenate([ids[keep], fresh])[order]
         item.fresh_positions = item.fresh_tiles = item.tiles = None  # staged copies are done with
         if store.page_count == store.page_tiles:
-            self._write_page(key, store)
+            self._write_page(store_id, store)
         self.stats["frames"] += 1
         self.stats["changed_tiles"] += changed
         self.stats["new_tiles"] += store.next_id - before
-        self._plan_refresh(key, store, item)
-        self.waiting.append(_Row(item, ids, int(ids.max()) if len(ids) else -1, key, time.monotonic()))
+        stale = pages.plan_refresh(store_id, store, item.screen, item.full)
+        if stale is not None:  # the caller takes these tiles from the screen's next frame
+            self.refresh_requests[item.screen] = ((item.height, item.width, item.code), stale)
+        self.waiting.append(_Row(item, ids, int(ids.max()) if len(ids) else -1, store_id, time.monotonic()))
         self._release()
         if self.flush_seconds is not None and time.monotonic() - self._oldest() >= self.flush_seconds:
             self._flush_all()
-
-    def _plan_refresh(self, key: tuple, store, item: _Item) -> None:
-        """Every ``refresh_frames`` frames of a screen, ask the caller for the tiles to store again."""
-        if not self.options.page_budget:
-            return
-        count = 0 if item.key else self.since_refresh.get(item.screen, 0) + 1
-        self.since_refresh[item.screen] = count
-        usage = self.usage.get(item.screen)
-        if count < self.options.refresh_frames or usage is None:
-            return
-        self.since_refresh[item.screen] = 0
-        if not usage.dirty and len(self._firsts(key, store)) <= len(usage.uses) + 1:
-            return  # same pages as at the last check
-        usage.dirty = False
-        stale = np.flatnonzero(self._stale(key, store, usage)).astype(np.int32)
-        if len(stale):
-            self.refresh_requests[item.screen] = ((item.height, item.width, item.code), stale)
 
     def _oldest(self) -> float:
         rows = self.ready or self.waiting
@@ -500,7 +391,7 @@ class FrameWriter:
 
     def _release(self) -> None:
         """Move rows whose pages are all written to ``ready``; write full blocks."""
-        while self.waiting and self.waiting[0].max_id < self.stores[self.waiting[0].store].page_first:
+        while self.waiting and self.waiting[0].max_id < self.pages.stores[self.waiting[0].store].page_first:
             self.ready.append(self.waiting.pop(0))
         size = self.options.block_frames
         while len(self.ready) >= size:
@@ -508,20 +399,20 @@ class FrameWriter:
             del self.ready[:size]
 
     def _flush_all(self) -> None:
-        for key, store in self.stores.items():
+        for store_id, store in self.pages.stores.items():
             if store.page_count:
-                self._write_page(key, store)
+                self._write_page(store_id, store)
         self._release()
         if self.ready:
             self._write_frames(self.ready)
             self.ready = []
 
-    def _write_page(self, key: tuple, store) -> None:
+    def _write_page(self, store_id: tuple, store) -> None:
         first, count, data = store.take_page()
-        self.page_firsts.setdefault(key, []).append(first)
+        self.pages.page_written(store_id, first)
         self.stats["pages"] += 1
         self.stats["page_bytes"] += len(data)
-        self._submit(TILE, {"t": [self.store_t.get(key, 0)], "channels": [key[0]], "tile": [key[1]],
+        self.sink.write_block(TILE, {"t": [self.pages.store_t.get(store_id, 0)], "channels": [store_id[0]], "tile": [store_id[1]],
                             "first": [first], "count": [count], "page": pa.array([data], pa.binary())})
 
     def _write_frames(self, rows: list[_Row]) -> None:
@@ -529,19 +420,19 @@ class FrameWriter:
         for row in rows:
             item = row.item
             state = self.emitted.get(item.screen)
-            if item.key or state is None:
+            if item.full or state is None:
                 state = self.emitted[item.screen] = _Emitted(row.ids)
             else:
                 state.ids[item.positions] = row.ids
-            if item.key or item.screen not in seen:
-                grids.append(self.k.encode_key(state.ids))
+            if item.full or item.screen not in seen:
+                grids.append(self.k.encode_full(state.ids))
             else:
                 grids.append(self.k.encode_delta(item.positions, row.ids))
             seen.add(item.screen)
         self.stats["frame_blocks"] += 1
         self.stats["grid_bytes"] += sum(len(g) for g in grids)
         items = [r.item for r in rows]
-        self._submit(FRAME, {
+        self.sink.write_block(FRAME, {
             "t": np.array([i.t for i in items], np.int64),
             "screen": np.array([i.screen for i in items], np.uint8),
             "width": np.array([i.width for i in items], np.int32),
@@ -551,10 +442,7 @@ class FrameWriter:
             "grid": pa.array(grids, pa.binary()),
         })
 
-    def _submit(self, stream, columns: dict) -> None:
-        """Hand one block to the shard writer (its queue is thread-safe; the footer counts rows)."""
-        shard = self.shard
-        columns = validate(stream, columns)
-        rows = len(columns["t"])
-        shard._rows[stream.name] = shard._rows.get(stream.name, 0) + rows
-        shard._submit(stream, columns)
+    def report(self) -> dict:
+        """Counters of the pipeline, with the memory its content stores and previous frames hold."""
+        return dict(self.stats, store_memory_bytes=self.pages.memory_bytes,
+                    previous_frame_bytes=sum(s.prev.nbytes for s in self.screens.values()))

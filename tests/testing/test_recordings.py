@@ -1,4 +1,4 @@
-"""encoder.datasets: the readers of the shared real recordings, and exact round trips of both
+"""encoder.testing.recordings: the readers of the shared real recordings, and exact round trips of both
 recordings through encode/decode and ShardWriter/ShardReader.
 
 The recordings live outside the repository (research-only licences); every test that needs
@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 
 import encoder
-from encoder import datasets
+from encoder.testing import recordings
 from encoder.streams import STREAMS
 from encoder.streams.schema import KINDS
 from common import assert_same_stream
@@ -22,7 +22,7 @@ BALABIT_ROWS = {"pointer": 308_026, "button": 42_072, "scroll": 6_454}  # 356,55
 
 @pytest.fixture(scope="module")
 def data_root():
-    root = datasets.shared_data_dir()
+    root = recordings.shared_data_dir()
     if root is None:
         pytest.skip("shared recordings not found (../shared/data or $ENCODER_SHARED_DATA)")
     return root
@@ -30,16 +30,16 @@ def data_root():
 
 @pytest.fixture(scope="module")
 def balabit(data_root):
-    if not (data_root / datasets.BALABIT).is_dir():
-        pytest.skip(f"{datasets.BALABIT} not in {data_root}")
-    return datasets.load_balabit(data_root)
+    if not (data_root / recordings.BALABIT).is_dir():
+        pytest.skip(f"{recordings.BALABIT} not in {data_root}")
+    return recordings.load_balabit(data_root)
 
 
 @pytest.fixture(scope="module")
 def aalto(data_root):
-    if not (data_root / datasets.AALTO).is_dir():
-        pytest.skip(f"{datasets.AALTO} not in {data_root}")
-    return datasets.load_aalto(data_root)
+    if not (data_root / recordings.AALTO).is_dir():
+        pytest.skip(f"{recordings.AALTO} not in {data_root}")
+    return recordings.load_aalto(data_root)
 
 
 def check_dtypes(streams: dict) -> None:
@@ -71,7 +71,7 @@ def check_same(streams: dict, tables: dict) -> None:
 def test_decimal_seconds_exact_rounding():
     strings = ["0", "0.0", "0.155999999959", "1.1069999999", "2.0000005", "2.0000015", "2.00000050001",
                "7.", "-0.0000015", "123456.7894999999999999999", "999999999999.999999"]
-    got = datasets.decimal_seconds_to_us(pa.array(strings))
+    got = recordings.decimal_seconds_to_us(pa.array(strings))
     want = [int((Decimal(s) * 1_000_000).quantize(Decimal(1), ROUND_HALF_EVEN)) for s in strings]
     assert got.dtype == np.int64 and got.tolist() == want
 
@@ -79,7 +79,7 @@ def test_decimal_seconds_exact_rounding():
 @pytest.mark.parametrize("bad", ["1e-3", "", "1.2.3", " 1", "nan", "0x10", "1234567890123.0"])
 def test_decimal_seconds_rejects(bad):
     with pytest.raises(ValueError, match="not plain decimal seconds"):
-        datasets.decimal_seconds_to_us(pa.array(["1.0", bad]))
+        recordings.decimal_seconds_to_us(pa.array(["1.0", bad]))
 
 
 def test_modifier_state_x11_convention():
@@ -87,7 +87,7 @@ def test_modifier_state_x11_convention():
     # then a stray Shift up that must not make the counter negative, then 'y'.
     code = np.array([16, 65, 65, 16, 17, 18, 88, 18, 17, 16, 89], np.uint32)
     pressed = np.array([1, 1, 0, 0, 1, 1, 1, 0, 0, 0, 1], bool)
-    got = datasets._modifier_state(code, pressed)
+    got = recordings._modifier_state(code, pressed)
     assert got.dtype == np.uint16
     assert got.tolist() == [0, 1, 1, 1, 0, 4, 12, 12, 4, 0, 0]
 
@@ -95,21 +95,21 @@ def test_modifier_state_x11_convention():
 def test_modifier_state_two_shift_keys():
     code = np.array([16, 16, 16, 65, 16, 65], np.uint32)  # left and right Shift overlap
     pressed = np.array([1, 1, 0, 1, 0, 1], bool)
-    assert datasets._modifier_state(code, pressed).tolist() == [0, 1, 1, 1, 1, 0]
+    assert recordings._modifier_state(code, pressed).tolist() == [0, 1, 1, 1, 1, 0]
 
 
 def test_shared_data_dir_env(tmp_path, monkeypatch):
     monkeypatch.setenv("ENCODER_SHARED_DATA", str(tmp_path))
-    assert datasets.shared_data_dir() == tmp_path
+    assert recordings.shared_data_dir() == tmp_path
     monkeypatch.setenv("ENCODER_SHARED_DATA", str(tmp_path / "missing"))
-    assert datasets.shared_data_dir() is None  # an explicit setting never falls back
+    assert recordings.shared_data_dir() is None  # an explicit setting never falls back
 
 
 def test_loaders_want_files(tmp_path):
     with pytest.raises(FileNotFoundError):
-        datasets.load_balabit(tmp_path)
+        recordings.load_balabit(tmp_path)
     with pytest.raises(FileNotFoundError):
-        datasets.load_aalto(tmp_path)
+        recordings.load_aalto(tmp_path)
 
 
 def test_small_synthetic_files(tmp_path):
@@ -124,7 +124,7 @@ def test_small_synthetic_files(tmp_path):
                        "0.4,0.4,Scroll,Up,12,22\n"
                        "0.5,0.5,Scroll,Down,12,22\n"
                        "0.6,0.6,Right,Pressed,1,2\n")
-    mouse = datasets.load_balabit(tmp_path)
+    mouse = recordings.load_balabit(tmp_path)
     check_dtypes(mouse)
     assert mouse["pointer"]["t"].tolist() == [0, 200_000]
     assert mouse["pointer"]["x"].tolist() == [10, 65535]
@@ -134,7 +134,7 @@ def test_small_synthetic_files(tmp_path):
     assert mouse["scroll"]["dy"].tolist() == [1, -1] and not mouse["scroll"]["dx"].any()
     session.write_text(session.read_text() + "0.7,0.7,Left,Sideways,1,2\n")
     with pytest.raises(ValueError, match="unknown kind"):
-        datasets.load_balabit(tmp_path)
+        recordings.load_balabit(tmp_path)
 
     keys = tmp_path / "keystroke-samples"
     keys.mkdir()
@@ -145,7 +145,7 @@ def test_small_synthetic_files(tmp_path):
         '2\t1\tSay "hi"\tSay "hi\t2\t1100\t1200\t"\t222\n'
         '2\t1\tSay "hi"\tSay "hi\t3\t1200\t1250\t \t32\n')
     (keys / "1_keystrokes.txt").write_text(header + "1\t9\tx\tx\t7\t5\t5\t\t88\n")
-    key = datasets.load_aalto(tmp_path)["key"]
+    key = recordings.load_aalto(tmp_path)["key"]
     check_dtypes({"key": key})
     # Path order: participant 1 first; a zero-length press keeps its down before its up.
     assert key["t"].tolist() == [5000, 5000, 1_000_000, 1_100_000, 1_200_000, 1_200_000, 1_250_000,
@@ -173,7 +173,7 @@ def test_balabit_counts_and_dtypes(balabit):
 
 def test_balabit_timestamps_match_decimal_oracle(data_root, balabit):
     """The fast parser equals Python's Decimal rounding on every row of every session."""
-    paths = sorted(p for p in (data_root / datasets.BALABIT).rglob("session_*") if p.is_file())
+    paths = sorted(p for p in (data_root / recordings.BALABIT).rglob("session_*") if p.is_file())
     want = {"pointer": [], "button": [], "scroll": []}
     kind = {"Move": "pointer", "Drag": "pointer", "Pressed": "button", "Released": "button",
             "Down": "scroll", "Up": "scroll"}

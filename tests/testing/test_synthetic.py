@@ -1,4 +1,5 @@
-"""The synthetic sample session: deterministic, valid, plausible, and round-trips exactly."""
+"""The synthetic session (encoder.testing.synthetic): deterministic, valid, plausible, and round-trips
+exactly."""
 from __future__ import annotations
 
 import os
@@ -8,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 import encoder
-from encoder import sample
+from encoder.testing import synthetic
 from encoder.streams import STREAMS, validate
 
 SECONDS = 120
@@ -17,7 +18,7 @@ XK_SHIFT_L = 0xFFE1
 
 @pytest.fixture(scope="module")
 def session():
-    return sample.generate_session(SECONDS, seed=0)
+    return synthetic.generate_session(SECONDS, seed=0)
 
 
 def _tables_equal(a: dict, b: dict) -> bool:
@@ -25,9 +26,9 @@ def _tables_equal(a: dict, b: dict) -> bool:
 
 
 def test_same_seed_same_session():
-    a = sample.to_tables(sample.generate_session(30, seed=5))
-    b = sample.to_tables(sample.generate_session(30, seed=5))
-    c = sample.to_tables(sample.generate_session(30, seed=6))
+    a = synthetic.to_tables(synthetic.generate_session(30, seed=5))
+    b = synthetic.to_tables(synthetic.generate_session(30, seed=5))
+    c = synthetic.to_tables(synthetic.generate_session(30, seed=6))
     assert _tables_equal(a, b)
     assert not a["pointer"].equals(c["pointer"])
 
@@ -43,13 +44,13 @@ def test_streams_follow_their_schemas(session):
             if col.kind not in ("string", "binary"):
                 assert values.dtype == encoder.streams.schema.KINDS[col.kind][0], (name, col.name)
         validate(spec, columns)  # raises SchemaError on any mismatch
-    for name, table in sample.to_tables(session).items():
+    for name, table in synthetic.to_tables(session).items():
         assert table.schema == STREAMS[name].arrow_schema
         assert table.num_rows > 0, f"stream {name!r} is empty in a {SECONDS} s session"
 
 
 def test_rows_lie_within_the_session(session):
-    start, end = sample.T0_US, sample.T0_US + SECONDS * 1_000_000
+    start, end = synthetic.T0_US, synthetic.T0_US + SECONDS * 1_000_000
     for name, columns in session.items():
         t = columns["t"]
         assert t.min() >= start and t.max() <= end, name
@@ -70,9 +71,9 @@ def test_pointer_is_plausible(session):
     assert (d == 0).sum() >= 3  # equal timestamps occur ...
     assert 1 <= (d < 0).sum() <= 0.01 * len(d)  # ... and a few out-of-order ones
     assert (d > 1_000_000).sum() >= 3  # pauses without any event
-    sentinel = (x == sample.SENTINEL) & (y == sample.SENTINEL)
+    sentinel = (x == synthetic.SENTINEL) & (y == synthetic.SENTINEL)
     assert 1 <= sentinel.sum() <= 2
-    x0, y0, x1, y1 = sample.DESKTOP
+    x0, y0, x1, y1 = synthetic.DESKTOP
     assert ((x[~sentinel] >= x0) & (x[~sentinel] < x1)).all()
     assert ((y[~sentinel] >= y0) & (y[~sentinel] < y1)).all()
     assert (x < 0).sum() > 50  # the second monitor lies left of the primary one
@@ -131,53 +132,40 @@ def test_buttons_scroll_focus_commands(session):
 
 
 def test_round_trip_is_exact(session):
-    tables = sample.to_tables(session)
-    decoded = encoder.decode(encoder.encode(tables, metadata=sample.session_metadata()))
+    tables = synthetic.to_tables(session)
+    decoded = encoder.decode(encoder.encode(tables, metadata=synthetic.session_metadata()))
     assert _tables_equal(tables, decoded)
 
 
 @pytest.mark.parametrize("seconds", [0.5, 3])
 def test_short_sessions_still_encode(seconds):
-    tables = sample.to_tables(sample.generate_session(seconds, seed=1))
+    tables = synthetic.to_tables(synthetic.generate_session(seconds, seed=1))
     assert {"marker", "focus"} <= {n for n, t in tables.items() if t.num_rows}
     assert _tables_equal(tables, encoder.decode(encoder.encode(tables)))
 
 
 def test_seconds_must_be_positive():
     with pytest.raises(ValueError):
-        sample.generate_session(0)
+        synthetic.generate_session(0)
 
 
 def test_write_sample_has_session_metadata(tmp_path):
     path = tmp_path / "s.enc"
-    size = sample.write_sample(path, seconds=20, seed=3)
+    size = synthetic.write_sample(path, seconds=20, seed=3)
     assert size == os.path.getsize(path)
     with encoder.ShardReader(path) as reader:
         meta = reader.metadata
-        assert meta["recorder"]["name"] == "encoder.sample"
+        assert meta["recorder"]["name"] == "encoder.testing.synthetic"
         assert meta["privacy"]["policy"] == "full"
-        assert meta["clock"]["t0_us"] == sample.T0_US and meta["clock"]["unix_us_at_t0"] > 0
+        assert meta["clock"]["t0_us"] == synthetic.T0_US and meta["clock"]["unix_us_at_t0"] > 0
         assert len(meta["screens"]) == 2 and min(s["x"] for s in meta["screens"]) < 0
         reader.verify()
-        expected = sample.to_tables(sample.generate_session(20, seed=3))
+        expected = synthetic.to_tables(synthetic.generate_session(20, seed=3))
         assert _tables_equal(expected, {n: reader.read(n) for n in reader.streams})
 
 
-def test_bundled_sample_is_a_small_real_recording():
-    """The demo's sample: a real desktop recorded by ``encoder record``, frames and input."""
-    assert os.path.exists(sample.SAMPLE_PATH), "record it with bench/desktop_workload.py --record"
-    assert os.path.getsize(sample.SAMPLE_PATH) < 4 << 20
-    with encoder.ShardReader(sample.SAMPLE_PATH) as reader:
-        rows = reader.verify()
-        assert reader.metadata["recorder"]["name"] == "encoder record"
-        assert {"pointer", "scroll", "key", "focus", "marker", "frame", "tile"} <= set(reader.streams)
-        assert reader.frame_count() > 100
-        assert reader.frame(0).shape == (1080, 1920, 4)
-        assert rows["frame"] == reader.frame_count() and rows["key"] > 100
-
-
 def test_to_tables_keeps_nulls(session):
-    key = sample.to_tables(session)["key"]
+    key = synthetic.to_tables(session)["key"]
     text = key.column("text")
     assert text.null_count == int((~session["key"]["pressed"]).sum()) + int(
         sum(1 for v, p in zip(session["key"]["text"], session["key"]["pressed"]) if p and v is None))

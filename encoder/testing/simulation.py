@@ -1,136 +1,30 @@
-"""A deterministic, synthetic desktop session: the project's own sample data.
+"""The simulated person of :mod:`encoder.testing.synthetic`: pointer movements, clicks, drags,
+scrolling, typing, and the activities made of them, each appending rows to the streams.
 
-:func:`generate_session` simulates a person at a two-monitor Linux/X11 desktop switching
-between a terminal (``xterm``), a browser (``firefox``) and an editor (``code``): pointer
-moves between targets, clicks, drags, scroll bursts, typing bursts with shell commands,
-focus changes, reading pauses. Nothing comes from third-party data; the same ``seed``
-gives the same session, value for value, on every machine.
-
-The quirks of real recordings are there on purpose, because the codecs must handle them
-losslessly:
-
-* Input timestamps (pointer, button, scroll, key) come from the X server's millisecond
-  clock, stored as int64 microseconds; the pointer reports at ~125 Hz while moving with a
-  jittered period, two events sometimes share a millisecond, a few are out of order.
-  Rows written by the recorder itself (focus, command, marker) carry its microsecond clock.
-* No pointer events during pauses; events only when the integer position changes.
-* The second monitor sits left of the primary one, so ``x < 0`` there; one or two rows
-  hold the 65535 sentinel that some drivers report for an off-screen position.
-* Keys are key-down/key-up pairs (dwell ~80-120 ms, rollover allowed), ``code`` is the X11
-  keysym, ``text`` the produced character on key-down and null on key-up, ``modifiers`` the
-  X11 state mask *before* the event (Shift = 1, Control = 4).
-
-Examples
---------
->>> from encoder.sample import generate_session
->>> session = generate_session(seconds=10, seed=1)
->>> sorted(session)
-['button', 'command', 'focus', 'key', 'marker', 'pointer', 'scroll']
->>> session["pointer"]["t"].dtype, session["pointer"]["x"].dtype
-(dtype('int64'), dtype('int32'))
-
-``python -m encoder.sample PATH [SECONDS] [SEED]`` writes a generated session as a shard.
-The bundled sample (:data:`SAMPLE_PATH`) is not synthetic: it is a real recording.
+:class:`Simulation` holds the state (time reached, pointer position, focused window) and the
+rows; the desktop it works on is :mod:`encoder.testing.desktop`.
 """
 from __future__ import annotations
 
 import json
-import os
-from dataclasses import dataclass
 
 import numpy as np
-import pyarrow as pa
 
-from .streams import STREAMS
-from .streams.schema import KINDS
+from ..streams import STREAMS
+from ..streams.schema import KINDS
+from .desktop import (CODE_LINES, CONTROL_MASK, DESKTOP, PAGES, SENTINEL, SHELL_COMMANDS, SHIFT_MASK, SHIFTED,
+                      T0_US, TYPO_NEIGHBOURS, WINDOWS, XK_BACKSPACE, XK_CONTROL_L, XK_RETURN, XK_SHIFT_L)
 
-#: The bundled sample (package data): a minute of a real 1920x1080 X desktop (Chromium on
-#: local documentation beside an xterm, driven by xdotool) recorded by ``encoder record`` at
-#: 5 fps with input and focus; made with ``python bench/desktop_workload.py --scenario browser
-#: --seconds 60 --fps 5 --seed 1 --record DIR``. ``encoder demo`` reads it.
-SAMPLE_PATH = os.path.join(os.path.dirname(__file__), "data", "sample_session.enc")
-
-#: Monotonic time of the session's start (µs since the X server / machine started) and
-#: the wall-clock time that corresponds to it (2024-05-01 12:00:00 UTC).
-T0_US = 4_123_456_000
-UNIX_US_AT_T0 = 1_714_564_800_000_000
-
-#: Virtual desktop: the primary monitor at the origin, a second one to its left.
-SCREENS = (
-    {"id": 0, "name": "DP-1", "x": 0, "y": 0, "width": 1920, "height": 1080, "primary": True},
-    {"id": 1, "name": "HDMI-1", "x": -1920, "y": 0, "width": 1920, "height": 1080, "primary": False},
-)
-#: Bounding box of the virtual desktop: (x0, y0, x1, y1), x1 and y1 exclusive.
-DESKTOP = (min(s["x"] for s in SCREENS), min(s["y"] for s in SCREENS),
-           max(s["x"] + s["width"] for s in SCREENS), max(s["y"] + s["height"] for s in SCREENS))
-SENTINEL = 65535  # off-screen coordinate some drivers report
-
-# X11 keysyms and state masks used below.
-XK_RETURN, XK_BACKSPACE, XK_TAB = 0xFF0D, 0xFF08, 0xFF09
-XK_SHIFT_L, XK_CONTROL_L = 0xFFE1, 0xFFE3
-SHIFT_MASK, CONTROL_MASK = 1, 4
-#: Characters that need Shift on a US layout (besides upper-case letters).
-_SHIFTED = set('~!@#$%^&*()_+{}|:"<>?')
+#: The recorder named in the start marker and the metadata of a synthetic session.
+RECORDER_NAME = "encoder.testing.synthetic"
 
 
-@dataclass(frozen=True)
-class _Window:
-    app: str
-    window: int
-    x: int
-    y: int
-    width: int
-    height: int
+class Simulation:
+    """Mutable state of the simulation; each activity appends rows and advances ``now``.
 
-    def contains(self, x: float, y: float) -> bool:
-        return self.x <= x < self.x + self.width and self.y <= y < self.y + self.height
-
-
-_WINDOWS = {
-    "xterm": _Window("xterm", 0x1E00007, 0, 0, 960, 1080),
-    "firefox": _Window("firefox", 0x2A00003, 960, 0, 960, 1080),
-    "code": _Window("code", 0x3600001, -1920, 0, 1920, 1080),
-}
-
-_SHELL = [  # (command, working directory afterwards)
-    ("cd ~/src/encoder", "~/src/encoder"),
-    ("git status", None),
-    ("ls -la encoder/", None),
-    ("python -m pytest -q tests/test_shard.py", None),
-    ("git diff --stat", None),
-    ("vim README.md", None),
-    ("grep -rn \"MAX_BLOCK_ROWS\" encoder/ | head", None),
-    ("python -m encoder inspect /tmp/session.enc", None),
-    ("du -sh ~/recordings/*.enc", None),
-    ("cd ~/recordings", "~/recordings"),
-    ("ls -lt | head -5", None),
-    ("htop", None),
-    ("echo $DISPLAY", None),
-    ("cd -", "~/src/encoder"),
-    ("git log --oneline -5", None),
-    ("make test", None),
-    ("export ENCODER_BACKEND=reference", None),
-    ("tail -f ~/.local/state/encoder/recorder.log", None),
-]
-_CODE_LINES = [
-    "def time_range(self, stream):",
-    "    return min(b.t_min for b in blocks), max(b.t_max for b in blocks)",
-    "# TODO: check the footer offset first",
-    "assert table.num_rows == 1024",
-    "x = np.cumsum(d, dtype=np.int64)",
-]
-_PAGES = [
-    ("arrow.apache.org/docs/python", "Python — Apache Arrow — Mozilla Firefox"),
-    ("github.com/facebook/zstd", "GitHub - facebook/zstd: Zstandard — Mozilla Firefox"),
-    ("numba.readthedocs.io", "Numba documentation — Mozilla Firefox"),
-    ("docs.python.org/3/library/argparse.html", "argparse — Python 3 docs — Mozilla Firefox"),
-]
-_TYPO_NEIGHBOURS = {"a": "s", "s": "d", "e": "r", "t": "r", "o": "i", "i": "u", "n": "m", "r": "e",
-                    "l": "k", "c": "v", "d": "f", "m": "n", "u": "y", "p": "o", "g": "h"}
-
-
-class _Session:
-    """Mutable state of the simulation; each activity appends rows and advances ``now``."""
+    ``run()`` then ``finish()`` give the session; :func:`encoder.testing.synthetic.generate_session`
+    does both.
+    """
 
     def __init__(self, seconds: float, seed: int):
         self.rng = np.random.default_rng(seed)
@@ -161,11 +55,11 @@ class _Session:
         if app == "xterm":
             return f"dev@desk: {self.cwd}"
         if app == "firefox":
-            return _PAGES[self.page][1]
-        return "sample.py - encoder - Visual Studio Code"
+            return PAGES[self.page][1]
+        return "synthetic.py - encoder - Visual Studio Code"
 
     def focus_row(self, app: str) -> None:
-        w = _WINDOWS[app]
+        w = WINDOWS[app]
         self.focus = app
         self.rows["focus"].append((self.recorder_us(self.now), app, self.title(app), w.window,
                                    w.x, w.y, w.width, w.height))
@@ -219,7 +113,7 @@ class _Session:
         self.now = max(self.now, int(t_ms[-1]) * 1000)
 
     def target_in(self, app: str, margin: int = 40) -> tuple[float, float]:
-        w = _WINDOWS[app]
+        w = WINDOWS[app]
         return (w.x + self.rng.uniform(margin, w.width - margin),
                 w.y + self.rng.uniform(margin, w.height - margin))
 
@@ -239,7 +133,7 @@ class _Session:
         self.rows["button"].append((self.ms(self.now), button, pressed, int(round(self.x)), int(round(self.y))))
 
     def app_under_pointer(self) -> str:
-        return next((a for a, w in _WINDOWS.items() if w.contains(self.x, self.y)), self.focus)
+        return next((a for a, w in WINDOWS.items() if w.contains(self.x, self.y)), self.focus)
 
     def focus_is_under_pointer(self) -> bool:
         return self.app_under_pointer() == self.focus
@@ -251,7 +145,7 @@ class _Session:
         self.wait(100, 250)
         self._button(1, True)
         self.wait(80, 200)
-        w = _WINDOWS[self.focus]
+        w = WINDOWS[self.focus]
         self.move_to(min(x + self.rng.uniform(60, 400), w.x + w.width - 5), y + self.rng.choice([0, 18, 36]), 8)
         self.wait(50, 150)
         self._button(1, False)
@@ -292,15 +186,15 @@ class _Session:
         rng = self.rng
         shift_up_after = None  # key-up time of the last character typed with Shift held
         for i, ch in enumerate(text):
-            shifted = ch.isupper() or ch in _SHIFTED
+            shifted = ch.isupper() or ch in SHIFTED
             if shift_up_after is not None and not shifted:
                 # Release Shift before the next key-down, or the next key would be shifted.
                 release = shift_up_after + rng.uniform(20, 60) * 1000
                 self._key(release, XK_SHIFT_L, False, SHIFT_MASK, None)
                 self.now = max(self.now, int(release + rng.uniform(15, 40) * 1000))
                 shift_up_after = None
-            if not shifted and ch.lower() in _TYPO_NEIGHBOURS and rng.random() < 0.02:
-                wrong = _TYPO_NEIGHBOURS[ch.lower()]
+            if not shifted and ch.lower() in TYPO_NEIGHBOURS and rng.random() < 0.02:
+                wrong = TYPO_NEIGHBOURS[ch.lower()]
                 self.press(ord(wrong), wrong)
                 self.wait(250, 500)  # notice, correct
                 self.press(XK_BACKSPACE, "\x08")
@@ -340,7 +234,7 @@ class _Session:
         if self.focus != "xterm":
             self.go_to("xterm")
         self.wait(300, 900)  # hand from mouse to keyboard
-        command, cwd = _SHELL[int(self.rng.integers(len(_SHELL)))]
+        command, cwd = SHELL_COMMANDS[int(self.rng.integers(len(SHELL_COMMANDS)))]
         self.type_text(command)
         self.press(XK_RETURN, "\r")
         self.rows["command"].append((self.recorder_us(self.now), "shell", command))
@@ -363,10 +257,10 @@ class _Session:
         if rng.random() < 0.5:
             self.wait(400, 900)
             self.chord("l")
-            self.page = (self.page + 1) % len(_PAGES)
-            self.type_text(_PAGES[self.page][0])
+            self.page = (self.page + 1) % len(PAGES)
+            self.type_text(PAGES[self.page][0])
             self.press(XK_RETURN, "\r")
-            self.rows["command"].append((self.recorder_us(self.now), "navigate", "https://" + _PAGES[self.page][0]))
+            self.rows["command"].append((self.recorder_us(self.now), "navigate", "https://" + PAGES[self.page][0]))
             self.wait(600, 1500)
             self.focus_row("firefox")  # new page, new title
         for _ in range(rng.integers(1, 4)):
@@ -380,14 +274,14 @@ class _Session:
         self.move_to(*self.target_in("code", 100), width=12)
         self.click()
         self.wait(300, 700)
-        self.type_text(_CODE_LINES[int(self.rng.integers(len(_CODE_LINES)))])
+        self.type_text(CODE_LINES[int(self.rng.integers(len(CODE_LINES)))])
         self.press(XK_RETURN, "\r")
         self.wait(400, 1200)
         self.chord("s")
         self.rows["command"].append((self.recorder_us(self.now), "action", "workbench.action.files.save"))
 
     def point_and_click(self) -> None:
-        app = self.rng.choice(list(_WINDOWS))
+        app = self.rng.choice(list(WINDOWS))
         self.move_to(*self.target_in(app), width=float(self.rng.uniform(16, 120)))
         self.click(button=3 if self.rng.random() < 0.08 else 1, double=self.rng.random() < 0.15)
 
@@ -395,7 +289,7 @@ class _Session:
         """A reading pause: mostly no events at all, sometimes a slow idle drift of the hand."""
         self.wait(600, 4000)
         if self.rng.random() < 0.5:
-            w = _WINDOWS[self.app_under_pointer()]
+            w = WINDOWS[self.app_under_pointer()]
             tx = np.clip(self.x + self.rng.normal(0, 80), w.x + 5, w.x + w.width - 5)
             ty = np.clip(self.y + self.rng.normal(0, 60), w.y + 5, w.y + w.height - 5)
             self._submove(tx, ty, self.rng.uniform(0.6, 2.0), bend=0.15)
@@ -403,7 +297,7 @@ class _Session:
 
     def run(self) -> None:
         rng = self.rng
-        self.marker("recorder.start", json.dumps({"recorder": "encoder.sample", "policy": "full"}), 0, t=T0_US)
+        self.marker("recorder.start", json.dumps({"recorder": RECORDER_NAME, "policy": "full"}), 0, t=T0_US)
         self.now += 1500
         self.focus_row(self.focus)
         self.wait(300, 800)
@@ -467,79 +361,3 @@ class _Session:
                 else:
                     out[name][col.name] = np.array(values, dtype=KINDS[col.kind][0])
         return out
-
-
-def generate_session(seconds: float = 120, seed: int = 0) -> dict[str, dict[str, np.ndarray]]:
-    """Simulate ``seconds`` of desktop work; the same ``seed`` gives the same session.
-
-    Parameters
-    ----------
-    seconds : float
-        Length of the session (rows lie in ``[T0_US, T0_US + seconds * 1e6]``).
-    seed : int
-        Seed of the random generator (NumPy ``PCG64``).
-
-    Returns
-    -------
-    dict
-        ``{stream: {column: numpy array}}`` for the streams ``pointer``, ``button``,
-        ``scroll``, ``key``, ``focus``, ``command`` and ``marker``, columns in schema order
-        and dtypes (string columns are object arrays holding ``str`` or ``None``). Rows are
-        in recording order: sorted by ``t`` except for the pointer's out-of-order quirks.
-
-    Examples
-    --------
-    >>> s = generate_session(20, seed=3)
-    >>> bool((s["key"]["pressed"]).sum() * 2 == len(s["key"]["t"]))
-    True
-    """
-    if not seconds > 0:
-        raise ValueError(f"seconds must be positive, not {seconds!r}")
-    session = _Session(float(seconds), int(seed))
-    session.run()
-    return session.finish()
-
-
-def to_tables(session: dict) -> dict[str, pa.Table]:
-    """The streams of :func:`generate_session` as ``pyarrow.Table`` in the streams' schemas."""
-    out = {}
-    for name, columns in session.items():
-        schema = STREAMS[name].arrow_schema
-        arrays = [pa.array(columns[f.name].tolist() if columns[f.name].dtype == object else columns[f.name],
-                           f.type) for f in schema]
-        out[name] = pa.Table.from_arrays(arrays, schema=schema)
-    return out
-
-
-def session_metadata(seconds: float = 120, seed: int = 0) -> dict:
-    """Session metadata of a generated session (clock anchor, screens, recorder, privacy)."""
-    from . import __version__
-    return {
-        "session": {"id": f"sample-{seed}", "seconds": seconds, "seed": seed},
-        "clock": {"source": "monotonic", "t0_us": T0_US, "unix_us_at_t0": UNIX_US_AT_T0,
-                  "resolution_us": {"pointer": 1000, "button": 1000, "scroll": 1000, "key": 1000,
-                                    "focus": 1, "command": 1, "marker": 1}},
-        "screens": [dict(s) for s in SCREENS],
-        "recorder": {"name": "encoder.sample", "version": __version__, "synthetic": True},
-        "privacy": {"policy": "full"},
-        "host": {"os": "linux", "display": "x11", "keyboard_layout": "us"},
-    }
-
-
-def write_sample(path, seconds: float = 120, seed: int = 0) -> int:
-    """Write a generated session as a shard at ``path``; returns the file size in bytes."""
-    from .shard import ShardWriter
-    session = generate_session(seconds, seed)
-    with ShardWriter(path, metadata=session_metadata(seconds, seed), flush_seconds=None,
-                     background=False) as writer:
-        for name, table in to_tables(session).items():
-            writer.write(name, table)
-    return os.path.getsize(path)
-
-
-if __name__ == "__main__":  # python -m encoder.sample PATH [SECONDS] [SEED]
-    import sys
-    if not 2 <= len(sys.argv) <= 4:
-        raise SystemExit("usage: python -m encoder.sample PATH [SECONDS] [SEED]")
-    seconds, seed = (float(sys.argv[2]) if len(sys.argv) > 2 else 120), (int(sys.argv[3]) if len(sys.argv) > 3 else 0)
-    print(f"{sys.argv[1]}: {write_sample(sys.argv[1], seconds, seed)} bytes")

@@ -1,18 +1,21 @@
-"""Frame methods of ShardWriter and ShardReader (mixed in; see encoder/shard).
+"""The frame methods of ShardWriter and ShardReader: the shard's face of the screen tiles.
 
-The pipeline itself lives in :mod:`encoder.tiles.writer` (capture side) and
-:mod:`encoder.tiles.reader` (read side); these mixins are the public face and create it on
-first use, so a shard without frames pays nothing.
+The pipelines live in :mod:`encoder.tiles.writer` (capture side) and
+:mod:`encoder.tiles.reader` (read side) and see the shard only through its seams: a writer
+is their block sink (``declare``, ``write_block``, ``background``, ``flush_seconds``), a
+reader their block reader (``read``, ``read_block``, ``block_rows``, ``block_constants``,
+``read_value_into``). They are created on first use, so a shard without frames pays nothing.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..errors import EncoderError
-from .layout import CHANNELS
+from ..tiles.reader import FrameReader
+from ..tiles.writer import FrameOptions, FrameWriter
 
 
-class FrameWriterMixin:
+class WriterFrames:
     """``add_frame`` and friends of :class:`~encoder.shard.ShardWriter`."""
 
     _frame_options = None
@@ -65,7 +68,6 @@ class FrameWriterMixin:
                 raise EncoderError("configure_frames() must come before the first add_frame()", shard=self.name)
             self._frame_writer.close()  # created by a call that was refused: nothing to keep
             self._frame_writer = None
-        from .writer import FrameOptions
         options = FrameOptions(tile=tile, pixel_format=pixel_format, level=level, page_bytes=page_bytes,
                                store_bytes=store_bytes, block_frames=block_frames, page_budget=page_budget,
                                reach_pages=reach_pages, refresh_frames=refresh_frames,
@@ -121,7 +123,6 @@ class FrameWriterMixin:
         self._check_open()
         writer = self._frame_writer
         if writer is None:
-            from .writer import FrameOptions, FrameWriter
             writer = self._frame_writer = FrameWriter(self, self._frame_options or FrameOptions())
         writer.add(t_us, image, screen, changed, pixel_format)
 
@@ -132,13 +133,7 @@ class FrameWriterMixin:
 
     def frame_writer_stats(self) -> dict:
         """Counters of the frame pipeline: frames, changed and new tiles, pages, raw page bytes."""
-        writer = self._frame_writer
-        if writer is None:
-            return {"frames": 0}
-        stats = dict(writer.stats)
-        stats["store_memory_bytes"] = sum(getattr(s, "memory_bytes", 0) for s in writer.stores.values())
-        stats["previous_frame_bytes"] = sum(s.prev.nbytes for s in writer.screens.values())
-        return stats
+        return {"frames": 0} if self._frame_writer is None else self._frame_writer.report()
 
     def finish_frames(self) -> None:
         """Write every frame added so far and free the frame pipeline's memory (its content
@@ -147,15 +142,14 @@ class FrameWriterMixin:
             self._frame_writer.close()
 
 
-class FrameReaderMixin:
+class ReaderFrames:
     """Frame access of :class:`~encoder.shard.ShardReader`."""
 
     _frame_reader = None
 
-    def _frames(self):
+    def _frames(self) -> FrameReader:
         reader = self._frame_reader
         if reader is None:
-            from .reader import FrameReader
             reader = self._frame_reader = FrameReader(self)
         return reader
 
@@ -166,7 +160,6 @@ class FrameReaderMixin:
         ``parallel`` assembles frames on all Numba threads (default: when there are
         several); ``backend`` is ``'native'`` or ``'reference'`` (default: ``encoder.backend``).
         """
-        from .reader import FrameReader
         if self._frame_reader is not None:
             self._frame_reader.close()
         self._frame_reader = FrameReader(self, cache_bytes=cache_bytes, backend=backend, parallel=parallel)
@@ -179,21 +172,21 @@ class FrameReaderMixin:
 
     def frame_count(self, screen: int = 0) -> int:
         """Frames of ``screen`` in the shard."""
-        return len(self._frames().rows(screen))
+        return len(self._frames().index.rows(screen))
 
     def frame_screens(self) -> list[int]:
         """Screens that have frames."""
-        return sorted(self._frames().rows_of)
+        return sorted(self._frames().index.rows_of)
 
     def frame_times(self, screen: int = 0) -> np.ndarray:
         """Times (int64 microseconds) of the frames of ``screen``, in the order written."""
         reader = self._frames()
-        return reader.times.get(int(screen), np.zeros(0, np.int64)).copy()
+        return reader.index.times.get(int(screen), np.zeros(0, np.int64)).copy()
 
     def frame_info(self, index: int, screen: int = 0) -> dict:
         """``t``, ``screen``, ``width``, ``height``, ``format`` and ``tile`` of one frame."""
         reader = self._frames()
-        return reader.info(reader.row(index, screen))
+        return reader.index.info(reader.index.row(index, screen))
 
     def frame(self, index: int, screen: int = 0, *, out: np.ndarray | None = None) -> np.ndarray:
         """Frame ``index`` of ``screen``, bit-exact: ``uint8`` HxWx4, HxWx3 or HxW as written.
@@ -201,9 +194,9 @@ class FrameReaderMixin:
         ``out`` (C-contiguous, of the frame's shape) is filled instead of a new array.
         """
         reader = self._frames()
-        row = reader.row(index, screen)
+        row = reader.index.row(index, screen)
         if out is not None:
-            shape = reader.shape(row)
+            shape = reader.index.shape(row)
             if not isinstance(out, np.ndarray) or out.dtype != np.uint8 or out.shape != shape \
                     or not out.flags.c_contiguous or not out.flags.writeable:
                 raise EncoderError(f"out must be a writeable C-contiguous uint8 array of shape {shape}")
@@ -215,7 +208,7 @@ class FrameReaderMixin:
         The pages of all of them are decoded once, in parallel. They must share one shape.
         """
         reader = self._frames()
-        rows = [reader.row(i, screen)
+        rows = [reader.index.row(i, screen)
                 for i in np.asarray(indices).reshape(-1).tolist()]
         return reader.frames(rows)
 
@@ -237,17 +230,17 @@ class FrameReaderMixin:
         [0, 1, 2]
         """
         reader = self._frames()
-        rows = reader.rows(screen)
+        rows = reader.index.rows(screen)
         return reader.iter_frames(rows[slice(start, stop)].tolist(), copy)
 
     def frame_at(self, t_us: int, screen: int = 0) -> np.ndarray:
         """The last frame of ``screen`` with ``t <= t_us``; IndexError when there is none."""
         reader = self._frames()
-        return reader.frame(reader.row(reader.at(int(t_us), screen), screen))
+        return reader.frame(reader.index.row(reader.index.at(int(t_us), screen), screen))
 
     def frame_index_at(self, t_us: int, screen: int = 0) -> int:
         """Index of the frame :meth:`frame_at` returns."""
-        return self._frames().at(int(t_us), screen)
+        return self._frames().index.at(int(t_us), screen)
 
     def frame_stats(self) -> dict:
         """Frames per screen, unique tiles, stored bytes, bytes per frame (for ``encoder inspect``).
@@ -255,36 +248,11 @@ class FrameReaderMixin:
         Every value is a number except ``frames_per_screen`` (screen -> frames) and
         ``screen_info`` (screen -> size, format, first and last time).
         """
-        reader = self._frames()
         stored = {"tile": 0, "frame": 0}
         for b in self.blocks:
             if b.stream in stored:
                 stored[b.stream] += b.stored_bytes
-        frames = len(reader.t)
-        channels = np.array([CHANNELS[c] for c in reader.format.tolist()], np.int64)
-        raw = int((reader.width * reader.height * channels).sum())
-        info = {}
-        for s, rows in sorted(reader.rows_of.items()):
-            last = int(rows[-1])
-            info[s] = {"width": int(reader.width[last]), "height": int(reader.height[last]),
-                       "format": reader.info(last)["format"],
-                       "t_first": int(reader.times[s].min()), "t_last": int(reader.times[s].max())}
-        total = stored["tile"] + stored["frame"]
-        return {
-            "frames": frames,
-            "screens": len(info),
-            "frames_per_screen": {s: len(rows) for s, rows in sorted(reader.rows_of.items())},
-            "unique_tiles": sum(st.total for st in reader.stores.values()),
-            "pages": sum(len(st.firsts) for st in reader.stores.values()),
-            "tile_px": min((k[1] for k in reader.stores), default=0),
-            "stored_bytes": total,
-            "page_bytes": stored["tile"],
-            "grid_bytes": stored["frame"],
-            "raw_bytes": raw,
-            "bytes_per_frame": total / frames if frames else 0.0,
-            "compression_ratio": raw / total if total else 0.0,
-            "screen_info": info,
-        }
+        return self._frames().stats(stored)
 
     def _verify_frames(self) -> dict:
         """Decode every page and every frame of every screen; returns frames per screen.
@@ -294,7 +262,7 @@ class FrameReaderMixin:
         reader = self._frames()
         reader.read_pages()
         counts = {}
-        for s, rows in sorted(reader.rows_of.items()):
+        for s, rows in sorted(reader.index.rows_of.items()):
             counts[s] = sum(1 for _ in reader.iter_frames(rows.tolist(), copy=False))
         return counts
 

@@ -16,7 +16,7 @@ recording) and return columns in the dtypes of :mod:`encoder.streams.schema`, re
 
 Examples
 --------
->>> import encoder, encoder.datasets as ds
+>>> import encoder, encoder.testing.recordings as ds
 >>> root = ds.shared_data_dir()
 >>> if root is not None:
 ...     mouse = ds.load_balabit(root)
@@ -60,7 +60,7 @@ def shared_data_dir() -> Path | None:
     if env:
         path = Path(env).expanduser()
     else:
-        path = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+        path = Path(__file__).resolve().parents[3] / "shared" / "data"
     return path if path.is_dir() else None
 
 
