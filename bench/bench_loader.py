@@ -50,7 +50,7 @@ import numpy as np  # noqa: E402
 import encoder  # noqa: E402
 from encoder.loader import ShardDataset, ShardMapDataset, partition  # noqa: E402
 from encoder.loader.samples import nbytes  # noqa: E402
-from encoder.sample import generate_session, session_metadata, to_tables  # noqa: E402
+from encoder.testing.synthetic import generate_session, session_metadata, to_tables  # noqa: E402
 
 STREAMS = ("pointer", "button", "scroll", "key", "focus")
 DEFAULTS = dict(shards=4, frames=64, height=1080, width=1920, fps=10, batch=8, seed=0)
@@ -213,7 +213,7 @@ class BaselineLoader:
         for b, key in enumerate(keys):
             s, local = index.shard_of(int(key))
             t = int(index.times[s][local])
-            out["shard"].append(index.sources[s])
+            out["shard"].append(index.shards[s])
             out["t_us"][b] = t
             events = self._events(s)
             for stream in spec.streams:
@@ -274,9 +274,9 @@ def _loader(kind: str, data: dict, index, spec, worker: int, workers: int, batch
                           seed=0, shuffle=True, prefetch_bytes=prefetch)
         return iter(ds)
     order = partition.epoch_order(index.offsets, seed=0, epoch=0, shuffle=True)
-    keys = partition.plan(order, rank=0, world_size=1, worker=worker, num_workers=workers).keys
+    sample_ids = partition.plan(order, rank=0, world_size=1, worker=worker, num_workers=workers).sample_ids
     loader = BaselineLoader(data, index, spec, kind)
-    return (loader.build(keys[p:p + batch]) for p in range(0, len(keys), batch))
+    return (loader.build(sample_ids[p:p + batch]) for p in range(0, len(sample_ids), batch))
 
 
 def _consume(kind, data, index, spec, worker, workers, batch, prefetch, epochs, queue, barrier):

@@ -2,26 +2,33 @@
 
 * :class:`Recorder` feeds :class:`~encoder.ShardWriter` from pluggable sources through a
   bounded queue, on one monotonic clock, applying the privacy :class:`Policy` before
-  anything is encoded, and rotating shards by size or age.
+  anything is encoded; :mod:`.rotation` starts a new shard by size or age, :mod:`.stats`
+  keeps its counters and stats line.
 * :mod:`encoder.capture.sources`: Linux/X11 screen (mss/XShm with XDamage), input (XRecord)
   and windows (EWMH focus, WM_CLASS, titles), plus scripted fakes for tests.
 * ``encoder record`` (:mod:`encoder.cli.record`) is the command line.
 
 The X11 sources need ``pip install 'encoder[capture]'`` (python-xlib, mss); this package
 imports without them. docs/capture.md has the policy file format, the clock and the
-guarantees.
+guarantees. Its errors (:class:`PolicyError`, :class:`RecorderError`,
+:class:`SourceUnavailableError`) live in :mod:`encoder.errors`.
 """
+from ..errors import PolicyError, RecorderError, SourceUnavailableError
+from ..errors import renamed as _renamed
 from .clock import ServerClock, anchor, now_us
 from .events import BUTTON, FOCUS, KEY, MARKER, POINTER, SCROLL, EventQueue
 from .keys import KEY_CLASSES, key_class, keysym_text
-from .policy import EXCLUDED, MODES, NORMAL, SECRET, PauseSwitch, Policy, PolicyError
-from .recorder import Recorder, RecorderError
-from .sources import Source, SourceUnavailable, x11_sources
+from .policy import EXCLUDED, MODES, NORMAL, SECRET, PauseSwitch, Policy
+from .recorder import Recorder
+from .sources import Source, x11_sources
 from .windows import WindowInfo, WindowTimeline
+
+#: ``SourceUnavailable`` is the former name of :class:`~encoder.errors.SourceUnavailableError`.
+__getattr__ = _renamed(__name__, {"SourceUnavailable": SourceUnavailableError})
 
 __all__ = [
     "BUTTON", "EXCLUDED", "EventQueue", "FOCUS", "KEY", "KEY_CLASSES", "MARKER", "MODES", "NORMAL", "POINTER",
     "PauseSwitch", "Policy", "PolicyError", "Recorder", "RecorderError", "SCROLL", "SECRET", "ServerClock",
-    "Source", "SourceUnavailable", "WindowInfo", "WindowTimeline", "anchor", "key_class", "keysym_text",
+    "Source", "SourceUnavailableError", "WindowInfo", "WindowTimeline", "anchor", "key_class", "keysym_text",
     "now_us", "x11_sources",
 ]

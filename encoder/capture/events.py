@@ -16,12 +16,19 @@ MARKER     kind, text, value
 =========  ===============================================
 
 Key events still hold the real keysym and text here: the policy is applied on the
-recorder's thread, before encoding, and nothing it removes is ever written.
+recorder's thread, before encoding, and nothing it removes is ever written. What it keeps
+becomes row tuples (``t`` first, then the stream's columns in schema order), and
+:func:`to_columns` turns those into the columns :meth:`~encoder.ShardWriter.write` takes.
 """
 from __future__ import annotations
 
 import threading
 from collections import deque
+
+import numpy as np
+import pyarrow as pa
+
+from ..streams import KINDS, STREAMS
 
 POINTER, BUTTON, SCROLL, KEY, FOCUS, MARKER = range(6)
 STREAM_OF = {POINTER: "pointer", BUTTON: "button", SCROLL: "scroll", KEY: "key", FOCUS: "focus",
@@ -33,6 +40,38 @@ INPUT_STREAMS = tuple(STREAM_OF[t] for t in INPUT_TAGS)
 def input_rows(counts: dict) -> int:
     """Rows of the input streams in ``counts`` (stream -> rows)."""
     return sum(counts.get(name, 0) for name in INPUT_STREAMS)
+
+
+#: Columns of a stream that capture never fills, left out of the recorder's row tuples and
+#: stored as zeros (X wheels report steps, never precise deltas).
+_NOT_CAPTURED = {"scroll": ("precise",)}
+
+
+def to_columns(stream: str, rows: list) -> dict:
+    """Row tuples -> the column dict :meth:`~encoder.ShardWriter.write` takes.
+
+    Each row holds the stream's columns in schema order (:data:`encoder.streams.STREAMS`),
+    ``t`` first, less those in ``_NOT_CAPTURED``; the columns get the schema's types.
+
+    >>> cols = to_columns("scroll", [(1_000, 0, 1, 5, 7)])
+    >>> {name: col.dtype.name for name, col in cols.items()}
+    {'t': 'int64', 'dx': 'int32', 'dy': 'int32', 'precise': 'bool', 'x': 'int32', 'y': 'int32'}
+    >>> to_columns("marker", [(1_000, "pause", None, 0)])["text"].to_pylist()
+    [None]
+    """
+    spec = STREAMS[stream]
+    skip = _NOT_CAPTURED.get(stream, ())
+    values = dict(zip([c.name for c in spec.columns if c.name not in skip], zip(*rows)))
+    columns = {}
+    for col in spec.columns:
+        dtype, arrow_type = KINDS[col.kind]
+        if col.name in skip:
+            columns[col.name] = np.zeros(len(rows), dtype)
+        elif dtype is None:
+            columns[col.name] = pa.array(values[col.name], arrow_type)
+        else:
+            columns[col.name] = np.array(values[col.name], dtype)
+    return columns
 
 
 class EventQueue:

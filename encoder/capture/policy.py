@@ -40,7 +40,7 @@ import threading
 import dataclasses
 from dataclasses import dataclass, field
 
-from ..errors import EncoderError
+from ..errors import PolicyError
 from .keys import CLASS_CODE, KEY_CLASSES, SHORTCUT_MODIFIERS, key_class, parse_hotkey
 
 MODES = ("full", "timing-only", "none")
@@ -58,10 +58,6 @@ DEFAULT_PAUSE_FILE = "PAUSE"
 DEFAULT_GUARD_MS = 250
 
 
-class PolicyError(EncoderError, ValueError):
-    """A policy file or value that cannot be used (the recorder refuses to start)."""
-
-
 class Pattern:
     """A window pattern: a regular expression searched case-insensitively, or ``glob:...``.
 
@@ -77,11 +73,11 @@ class Pattern:
             raise PolicyError(f"a pattern must be a non-empty string, not {text!r}")
         self.text = text
         if text.startswith("glob:"):
-            source = fnmatch.translate(text[5:])
+            regex = fnmatch.translate(text[5:])
         else:
-            source = text[3:] if text.startswith("re:") else text
+            regex = text[3:] if text.startswith("re:") else text
         try:
-            self._re = re.compile(source, re.IGNORECASE)
+            self._re = re.compile(regex, re.IGNORECASE)
         except re.error as exc:
             raise PolicyError(f"pattern {text!r} is not a valid regular expression: {exc}") from None
         self._glob = text.startswith("glob:")
@@ -166,11 +162,11 @@ class Policy:
         pause = data.get("pause", {})
         if not isinstance(pause, dict) or set(pause) - {"hotkey", "file", "start_paused"}:
             raise PolicyError(f"{source}: [pause] holds only 'hotkey', 'file' and 'start_paused'")
-        for key, name in (("hotkey", "hotkey"), ("file", "pause_file")):
-            if key in pause:
-                value = pause[key]
+        for option, name in (("hotkey", "hotkey"), ("file", "pause_file")):
+            if option in pause:
+                value = pause[option]
                 if value is not None and value is not False and not isinstance(value, str):
-                    raise PolicyError(f"{source}: pause.{key} must be a string or false")
+                    raise PolicyError(f"{source}: pause.{option} must be a string or false")
                 kwargs[name] = value or None
         if "start_paused" in pause:
             if not isinstance(pause["start_paused"], bool):
@@ -232,10 +228,10 @@ class Policy:
         """Whether a key press of ``keysym`` (unshifted) with modifier ``state`` is the pause hotkey."""
         if self._hotkey is None:
             return False
-        mask, key = self._hotkey
+        mask, hotkey_keysym = self._hotkey
         if 0x41 <= keysym <= 0x5a:
             keysym += 0x20
-        return keysym == key and (state & SHORTCUT_MODIFIERS) == mask
+        return keysym == hotkey_keysym and (state & SHORTCUT_MODIFIERS) == mask
 
     def pause_path(self, out_dir: str | None) -> str | None:
         """The control file, relative paths resolved against the output folder."""
@@ -247,7 +243,7 @@ class Policy:
         return path
 
     def to_json(self) -> dict:
-        """The policy as stored in the shard's metadata (``privacy`` key)."""
+        """The policy as stored in the shard's metadata (its ``privacy`` entry)."""
         return {
             "version": POLICY_VERSION,
             "keys": self.keys,

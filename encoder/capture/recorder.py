@@ -5,7 +5,7 @@ Threads and hand-offs (docs/capture.md draws the same picture)::
     X11Input (XRecord)  --put(events)-->  EventQueue (bounded) --+
     X11Windows (events) --focus/excluded--> WindowTimeline       |--> recorder thread:
                         --focus rows, markers--> side list  -----+    policy, ShardWriter.write
-    X11Screen (timer)   --add_frame (under the writer lock)-------------> ShardWriter.add_frame
+    X11Screen (timer)   --add_frame (under the shard lock)--------------> ShardWriter.add_frame
                                                                          (tile threads)
 
 * One clock: every ``t`` is ``CLOCK_MONOTONIC`` microseconds (:mod:`.clock`); X server
@@ -17,81 +17,32 @@ Threads and hand-offs (docs/capture.md draws the same picture)::
   wait in memory until the window source has reported every change up to
   ``t + guard`` (:meth:`barrier`), then each is judged by the windows around its own time.
   Frames are blacked out by the screen source before :meth:`add_frame`.
-* Shards rotate by size or age; all share the clock anchor, so their rows line up.
+* Shards rotate by size or age (:mod:`.rotation`); all share the clock anchor, so their
+  rows line up.
+* Counters, the live stats line and the ``recorder.stats`` rows: :mod:`.stats`.
 """
 from __future__ import annotations
 
 import json
 import os
 import platform
-import resource
 import socket
 import threading
 import time
 from collections import deque
 
-import numpy as np
-import pyarrow as pa
-
-from ..errors import EncoderError
-from ..shard import ShardWriter
-from ..shard.writer import _version
+from .._version import __version__
+from ..errors import RecorderError, SourceUnavailableError
 from . import clock as _clock
 from .events import (BUTTON, FOCUS, INPUT_STREAMS, INPUT_TAGS, KEY, MARKER, POINTER, SCROLL, STREAM_OF, EventQueue,
-                     input_rows)
+                     to_columns)
 from .policy import EXCLUDED, SECRET, PauseSwitch, Policy
-from .sources import SourceUnavailable
+from .rotation import ShardRotation
+from .stats import RecorderStats
 from .windows import WindowInfo, WindowTimeline
 
 EXCLUDED_APP = "(excluded)"
 _SIDE_LIMIT = 10_000
-
-
-class RecorderError(EncoderError):
-    """The recorder could not start or stopped on an error (the message says which part)."""
-
-
-def _rss_bytes() -> int:
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return 0
-
-
-def _peak_rss_bytes() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-
-
-def _cpu_seconds() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
-
-
-_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def thread_cpu_seconds() -> dict:
-    """CPU seconds of every live Python thread by name (Linux ``/proc``; empty elsewhere).
-
-    Names of the pipeline: ``encoder-x11-screen`` (grab and the caller's share of
-    ``add_frame``), ``encoder-frames`` (tile lookup), ``encoder-writer`` (compression and
-    writes), ``encoder-recorder`` (policy, event columns), ``encoder-x11-input``,
-    ``encoder-x11-windows``, ``MainThread``.
-    """
-    out: dict = {}
-    for thread in threading.enumerate():
-        tid = getattr(thread, "native_id", None)
-        if tid is None:
-            continue
-        try:
-            with open(f"/proc/self/task/{tid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        seconds = (int(fields[11]) + int(fields[12])) / _TICK
-        out[thread.name] = round(out.get(thread.name, 0.0) + seconds, 3)
-    return out
 
 
 class Recorder:
@@ -122,7 +73,7 @@ class Recorder:
     on_stats : callable, optional
         Called with the stats dict every ``stats_seconds`` (from the recorder thread).
     metadata : dict, optional
-        Extra top-level metadata for every shard (keys the recorder writes itself win).
+        Extra top-level metadata for every shard (entries the recorder writes itself win).
     batch_seconds : float
         Events are written in batches at most this often (each batch costs a round trip to
         the window source and one write per stream); they wait in memory meanwhile.
@@ -168,12 +119,10 @@ class Recorder:
         self._side: deque = deque()          # focus rows and markers (rare, never refused)
         self._side_lock = threading.Lock()
         self._pending: list = []
-        self._writer: ShardWriter | None = None
-        self._writer_lock = threading.Lock()
-        self._writer_opened = 0.0
-        self._part = 0
-        self.shards: list[str] = []
-        self._closed_bytes = 0
+        self._rotation = ShardRotation(self.out_dir, self.session, self._metadata, rotate_bytes=rotate_bytes,
+                                       rotate_seconds=rotate_seconds, flush_seconds=flush_seconds,
+                                       tile_store_bytes=tile_store_bytes)
+        self.shards: list[str] = self._rotation.paths
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._started = False
@@ -197,11 +146,7 @@ class Recorder:
         self.side_dropped = 0
         self.frames = 0
         self.frames_paused = 0
-        self._reported_drops = 0
-        self._t_start = self.clock()
-        self._cpu_start = _cpu_seconds()
-        self._last_stats = (self._t_start, self._cpu_start, 0, 0, 0)
-        self._stats_markers_events = 0
+        self._stats = RecorderStats(self)
 
     # -- lifecycle ----------------------------------------------------------------------
     def start(self) -> None:
@@ -214,16 +159,16 @@ class Recorder:
             for source in self.sources:
                 try:
                     source.open(self)
-                except SourceUnavailable:
+                except SourceUnavailableError:
                     raise
                 except Exception as exc:  # an X error while setting up, say: say which source
-                    raise SourceUnavailable(f"{getattr(source, 'name', type(source).__name__)} could not "
-                                            f"start: {exc!r}") from exc
+                    raise SourceUnavailableError(f"{getattr(source, 'name', type(source).__name__)} could not "
+                                                 f"start: {exc!r}") from exc
                 opened.append(source)
                 if getattr(source, "barrier", None) is not None and self._barrier_source is None:
                     self._barrier_source = source
             self.poll_pause_file()
-            self._open_shard()
+            self._rotation.open()
             if self.policy.start_paused:
                 self.marker("pause", json.dumps({"by": "start"}))
             self._thread = threading.Thread(target=self._run, name="encoder-recorder", daemon=True)
@@ -241,7 +186,7 @@ class Recorder:
                     pass
             if self._thread is not None:
                 self._thread.join()
-            self._close_writer()
+            self._rotation.close()
             raise
 
     def stop(self) -> None:
@@ -335,10 +280,8 @@ class Recorder:
         if self.pause.paused_at(t_us):
             self.frames_paused += 1
             return False
-        with self._writer_lock:
-            if self._writer is None:
-                return False
-            self._writer.add_frame(int(t_us), image, screen, changed)
+        if not self._rotation.add_frame(t_us, image, screen, changed):
+            return False
         self.frames += 1
         return True
 
@@ -394,13 +337,14 @@ class Recorder:
                 self.queue.wait(max(wake - self.clock(), 0) / 1e6)
             now = self.clock()
             self._report_drops(now)
-            self._stats_marker(now, final=True)
-            self._emit_stats(now)
-            self._close_writer()
+            stats = self.stats()    # one snapshot for the last recorder.stats row and the last stats line
+            self._stats_marker(now, stats, final=True)
+            self._emit_stats(now, stats)
+            self._rotation.close()
         except BaseException as exc:  # reported by stop(); keep what was written readable
             self._error = exc
             try:
-                self._close_writer()
+                self._rotation.close()
             except BaseException:
                 pass
 
@@ -469,16 +413,15 @@ class Recorder:
                 rows["marker"].append(e[1:])
         for stream, data in rows.items():
             if data:
-                self._write(stream, _columns(stream, data))
+                self._write(stream, to_columns(stream, data))
 
     def _write(self, stream: str, columns: dict) -> None:
-        with self._writer_lock:
-            if self._writer is not None:
-                self._writer.write(stream, columns)
-                self.stored[stream] += len(columns["t"])
+        if self._rotation.write(stream, columns):
+            self.stored[stream] += len(columns["t"])
 
     # -- shards ---------------------------------------------------------------------------
-    def _metadata(self) -> dict:
+    def _metadata(self, part: int) -> dict:
+        """The metadata of shard number ``part``."""
         sources, screens = {}, None
         for s in self.sources:
             info = s.describe()
@@ -487,175 +430,49 @@ class Recorder:
             sources[getattr(s, "name", type(s).__name__)] = info
         meta = {
             "clock": self.anchor,
-            "recorder": {"name": "encoder record", "version": _version(), "host": socket.gethostname(),
-                         "platform": platform.platform(), "session": self.session, "part": self._part,
+            "recorder": {"name": "encoder record", "version": __version__, "host": socket.gethostname(),
+                         "platform": platform.platform(), "session": self.session, "part": part,
                          "sources": sources, "pid": os.getpid()},
             "privacy": self.policy.to_json(),
         }
         if screens is not None:
             meta["screens"] = screens
-        for key, value in self.extra_metadata.items():
-            meta.setdefault(key, value)
+        for name, value in self.extra_metadata.items():
+            meta.setdefault(name, value)
         return meta
 
-    def _new_writer(self) -> ShardWriter:
-        path = os.path.join(self.out_dir, f"{self.session}-{self._part:04d}.enc")
-        writer = ShardWriter(path, metadata=self._metadata(), flush_seconds=self.flush_seconds)
-        writer.configure_frames(store_bytes=self.tile_store_bytes)
-        self.shards.append(path)
-        self._part += 1
-        return writer
-
-    def _open_shard(self) -> None:
-        writer = self._new_writer()
-        with self._writer_lock:
-            self._writer = writer
-        self._writer_opened = time.monotonic()
-
-    def _close_writer(self) -> None:
-        with self._writer_lock:
-            writer, self._writer = self._writer, None
-        if writer is not None:
-            writer.close()
-            self._closed_bytes += _size(writer.name)
-
     def _maybe_rotate(self, now: int) -> None:
-        with self._writer_lock:
-            writer = self._writer
-            if writer is None:
-                return
-            age = time.monotonic() - self._writer_opened
-            big = self.rotate_bytes is not None and _size(writer.name) >= self.rotate_bytes
-            old = self.rotate_seconds is not None and age >= self.rotate_seconds
-        if not (big or old):
+        if not self._rotation.due():
             return
         self._stats_marker(now)           # the old shard ends with its stats
-        fresh = self._new_writer()        # opened before the swap: a frame never finds no writer
-        with self._writer_lock:
-            # The old shard's frames are finished first (their tile store and previous frames
-            # freed), so that the new shard's first, full frame never coexists with them: that
-            # overlap was a 14 MB spike at every rotation. It holds a frame for a few ms.
-            self._writer.finish_frames()
-            writer, self._writer = self._writer, fresh
-            self._writer_opened = time.monotonic()
-        writer.close()                    # outside the lock: frames go to the new shard meanwhile
-        self._closed_bytes += _size(writer.name)
+        self._rotation.rotate()
         focus = self.timeline.focus       # every shard opens with the focus in force
         if focus.window:
             self._write_events([(FOCUS, now, focus)])
 
     # -- stats ------------------------------------------------------------------------------
     def bytes_written(self) -> int:
-        with self._writer_lock:
-            current = _size(self._writer.name) if self._writer is not None else 0
-        return self._closed_bytes + current
+        """Bytes of every shard so far (the closed ones and the one being written)."""
+        return self._rotation.bytes_written()
 
     def stats(self) -> dict:
-        """Counters since the start (numbers, and dicts of numbers per stream)."""
-        now = self.clock()
-        with self._writer_lock:
-            try:
-                pipeline = self._writer.frame_writer_stats() if self._writer is not None else {}
-            except Exception as exc:  # stats must never stop a recording
-                pipeline = {"error": repr(exc)}
-        sources = {}
-        for s in self.sources:
-            try:
-                sources[getattr(s, "name", type(s).__name__)] = s.stats()
-            except Exception as exc:  # a stats failure must not stop a recording
-                sources[getattr(s, "name", "?")] = {"error": repr(exc)}
-        return {
-            "elapsed_s": round((now - self._t_start) / 1e6, 3),
-            "stored": dict(self.stored),
-            "received": dict(self.received),
-            "dropped": dict(self.queue.dropped),
-            "dropped_total": sum(self.queue.dropped.values()) + self.side_dropped,
-            "excluded": dict(self.excluded),
-            "paused": dict(self.paused_events),
-            "keys_not_stored": self.keys_not_stored,
-            "secret_keys": self.secret_keys,
-            "frames": self.frames,
-            "frames_paused": self.frames_paused,
-            "queue_peak": self.queue.peak,
-            "queue_capacity": self.queue.capacity,
-            "pending": len(self._pending),
-            "cpu_s": round(_cpu_seconds() - self._cpu_start, 3),
-            "threads_cpu_s": thread_cpu_seconds(),
-            "rss_mb": round(_rss_bytes() / 2**20, 1),
-            "peak_rss_mb": round(_peak_rss_bytes() / 2**20, 1),
-            "bytes": self.bytes_written(),
-            "shards": len(self.shards),
-            "paused_now": self.pause.paused,
-            "sources": sources,
-            "frame_pipeline": pipeline,
-        }
+        """Counters since the start (numbers, and dicts of numbers per stream; see :mod:`.stats`)."""
+        return self._stats.snapshot(pending=len(self._pending), frame_pipeline=self._rotation.frame_writer_stats())
 
-    def _emit_stats(self, now: int) -> None:
-        stats = self.stats()
-        t0, cpu0, ev0, fr0, by0 = self._last_stats
-        dt = max((now - t0) / 1e6, 1e-6)
-        events = input_rows(stats["stored"])
-        stats["rates"] = {
-            "events_per_s": round((events - ev0) / dt, 1),
-            "frames_per_s": round((stats["frames"] - fr0) / dt, 2),
-            "cpu_percent": round(100 * (stats["cpu_s"] + self._cpu_start - cpu0) / dt, 2),
-            "bytes_per_min": round((stats["bytes"] - by0) / dt * 60),
-        }
-        self._last_stats = (now, stats["cpu_s"] + self._cpu_start, events, stats["frames"], stats["bytes"])
+    def _emit_stats(self, now: int, stats: dict | None = None) -> None:
+        stats = self._stats.add_rates(self.stats() if stats is None else stats, now)
         self.last_stats = stats
         if self.on_stats is not None:
             self.on_stats(stats)
 
-    def _stats_marker(self, now: int, final: bool = False) -> None:
-        stats = self.stats()
-        events = input_rows(stats["stored"])
-        stats["final"] = final
-        row = (now, "recorder.stats", json.dumps(stats, sort_keys=True), events - self._stats_markers_events)
-        self._stats_markers_events = events
-        self._write("marker", _columns("marker", [row]))
+    def _stats_marker(self, now: int, stats: dict | None = None, final: bool = False) -> None:
+        row = self._stats.stats_row(now, self.stats() if stats is None else stats, final)
+        self._write("marker", to_columns("marker", [row]))
 
     def _report_drops(self, now: int) -> None:
-        total = sum(self.queue.dropped.values()) + self.side_dropped
-        if total != self._reported_drops:
-            text = json.dumps({"dropped": dict(self.queue.dropped), "side": self.side_dropped,
-                               "queue_capacity": self.queue.capacity})
-            self._write("marker", _columns("marker", [(now, "recorder.dropped", text, total - self._reported_drops)]))
-            self._reported_drops = total
-
-
-def _columns(stream: str, rows: list) -> dict:
-    """Row tuples (t first, in schema order) -> the column dict ShardWriter.write takes."""
-    cols = list(zip(*rows))
-    t = np.fromiter(cols[0], np.int64, len(rows))
-    if stream == "pointer":
-        return {"t": t, "x": np.array(cols[1], np.int32), "y": np.array(cols[2], np.int32)}
-    if stream == "button":
-        return {"t": t, "button": np.array(cols[1], np.uint8), "pressed": np.array(cols[2], bool),
-                "x": np.array(cols[3], np.int32), "y": np.array(cols[4], np.int32)}
-    if stream == "scroll":
-        return {"t": t, "dx": np.array(cols[1], np.int32), "dy": np.array(cols[2], np.int32),
-                "precise": np.zeros(len(rows), bool),
-                "x": np.array(cols[3], np.int32), "y": np.array(cols[4], np.int32)}
-    if stream == "key":
-        return {"t": t, "code": np.array(cols[1], np.uint32), "pressed": np.array(cols[2], bool),
-                "modifiers": np.array(cols[3], np.uint16), "text": pa.array(cols[4], pa.string())}
-    if stream == "focus":
-        return {"t": t, "app": pa.array(cols[1], pa.string()), "title": pa.array(cols[2], pa.string()),
-                "window": np.array(cols[3], np.int64), "x": np.array(cols[4], np.int32),
-                "y": np.array(cols[5], np.int32), "width": np.array(cols[6], np.int32),
-                "height": np.array(cols[7], np.int32)}
-    if stream == "marker":
-        return {"t": t, "kind": pa.array(cols[1], pa.string()), "text": pa.array(cols[2], pa.string()),
-                "value": np.array(cols[3], np.int64)}
-    raise ValueError(stream)
-
-
-def _size(path: str) -> int:
-    try:
-        return os.path.getsize(path)
-    except OSError:
-        return 0
-
+        row = self._stats.dropped_row(now)
+        if row is not None:
+            self._write("marker", to_columns("marker", [row]))
 
 
 __all__ = ["Recorder", "RecorderError", "POINTER", "BUTTON", "SCROLL", "KEY", "FOCUS", "MARKER"]

@@ -109,7 +109,7 @@ def tune_allocators() -> dict:
 
 
 def run(args) -> int:
-    from ..capture import Policy, PolicyError, Recorder, SourceUnavailable, x11_sources
+    from ..capture import Policy, PolicyError, Recorder, SourceUnavailableError, x11_sources
     from ..capture.events import input_rows
     try:
         policy = Policy.load(args.policy) if args.policy else Policy()
@@ -125,7 +125,7 @@ def run(args) -> int:
     try:
         sources = x11_sources(display, fps=args.fps, screen=not args.no_screen, input=not args.no_input,
                               damage=not args.no_damage)
-    except SourceUnavailable as exc:
+    except SourceUnavailableError as exc:
         _console.error(str(exc))
         return 2
 
@@ -150,7 +150,7 @@ def run(args) -> int:
     try:
         try:
             recorder.start()
-        except SourceUnavailable as exc:
+        except SourceUnavailableError as exc:
             _console.error(str(exc))
             return 2
         print(f"recording {display} into {args.out} (keys: {policy.keys}; policy: {policy.source}; "

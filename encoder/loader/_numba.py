@@ -3,37 +3,21 @@
 Contract of every kernel: ``src`` is ``uint8[H, W, C]`` C-contiguous (2-D frames are viewed
 as ``C = 1``), ``dst`` is ``uint8[h, w, C]`` C-contiguous and owned by the caller (a slot of
 a batch), and the index arrays are int64, computed and bounds-checked in Python by
-:func:`source_ranges` / :func:`nearest_map`, so the kernels trust them and allocate nothing.
-Types at the boundary are fixed (as above) so nothing compiles while samples are read;
-:func:`warmup` compiles them or loads them from Numba's on-disk cache.
+:func:`~encoder.loader.resize.source_ranges` / :func:`~encoder.loader.resize.nearest_map`,
+so the kernels trust them and allocate nothing. Types at the boundary are fixed (as above)
+so nothing compiles while samples are read; :func:`warmup` compiles them or loads them from
+Numba's on-disk cache.
 
-The NumPy functions ``reference_*`` are the executable specification: the kernels write
-exactly their bytes (the tests compare them).
+:mod:`encoder.loader.reference` is the executable specification: functions of the same
+names and arguments that write exactly the bytes these kernels write (the tests compare
+them). Production code reaches either through :func:`encoder.backends.loader_kernels`.
 """
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
 
-
-def source_ranges(offset: int, size: int, out: int) -> tuple[np.ndarray, np.ndarray]:
-    """Box filter bounds: output pixel ``i`` of ``out`` covers source pixels ``[lo[i], hi[i])``.
-
-    ``lo[i] = offset + floor(i * size / out)``, ``hi[i] = offset + floor((i + 1) * size / out)``,
-    and at least one pixel (``hi = lo + 1`` when enlarging).
-    """
-    i = np.arange(out + 1, dtype=np.int64)
-    edges = offset + (i * size) // out
-    lo = edges[:-1].copy()
-    hi = np.maximum(edges[1:], lo + 1)
-    return lo, hi
-
-
-def nearest_map(offset: int, size: int, out: int) -> np.ndarray:
-    """Nearest neighbour: output pixel ``i`` takes source pixel ``offset + floor((2i + 1) * size / (2 out))``
-    (the pixel under its centre)."""
-    i = np.arange(out, dtype=np.int64)
-    return offset + ((2 * i + 1) * size) // (2 * out)
+from .resize import nearest_map, source_ranges
 
 
 @njit(cache=True, nogil=True)
@@ -86,27 +70,6 @@ def resize_box(src, y_lo, y_hi, x_lo, x_hi, acc, dst):
                 out[j, k] = (total + count // 2) // count
 
 
-def reference_resize_box(src: np.ndarray, crop_box: tuple, size: tuple) -> np.ndarray:
-    """NumPy specification of :func:`resize_box` (slow; for tests)."""
-    top, left, height, width = crop_box
-    y_lo, y_hi = source_ranges(top, height, size[0])
-    x_lo, x_hi = source_ranges(left, width, size[1])
-    out = np.empty((size[0], size[1], src.shape[2]), np.uint8)
-    for i in range(size[0]):
-        for j in range(size[1]):
-            block = src[y_lo[i]:y_hi[i], x_lo[j]:x_hi[j]].astype(np.int64)
-            count = block.shape[0] * block.shape[1]
-            out[i, j] = (block.sum(axis=(0, 1)) + count // 2) // count
-    return out
-
-
-def reference_resize_nearest(src: np.ndarray, crop_box: tuple, size: tuple) -> np.ndarray:
-    """NumPy specification of :func:`resize_nearest`."""
-    top, left, height, width = crop_box
-    ys, xs = nearest_map(top, height, size[0]), nearest_map(left, width, size[1])
-    return src[ys][:, xs].copy()
-
-
 def warmup() -> None:
     """Compile (or load from cache) every kernel for the types the loader passes."""
     src = np.zeros((4, 4, 4), np.uint8)
@@ -117,5 +80,4 @@ def warmup() -> None:
     resize_nearest(src, nearest_map(0, 4, 2), nearest_map(0, 4, 2), dst)
 
 
-__all__ = ["crop", "nearest_map", "reference_resize_box", "reference_resize_nearest", "resize_box",
-           "resize_nearest", "source_ranges", "warmup"]
+__all__ = ["crop", "resize_box", "resize_nearest", "warmup"]

@@ -13,10 +13,11 @@ import numpy as np
 
 from ..errors import EncoderError
 from . import partition, torch_compat
+from ._deprecated import renamed_arguments
 from .index import ShardIndex
 from .prefetch import Prefetcher
 from .samples import SampleBuilder, unbatch
-from .sources import ReaderPool, expand
+from .shard_files import ReaderPool, expand
 from .spec import SampleSpec
 
 #: Version of the dict :meth:`ShardDataset.state_dict` returns.
@@ -24,9 +25,9 @@ STATE_VERSION = 1
 
 
 class _Shards:
-    """What both datasets share: sources, index, sample spec, per-process readers."""
+    """What both datasets share: shard files, index, sample spec, per-process readers."""
 
-    def _setup(self, sources, *, spec, spec_options, index, on_error, open_options, max_open_shards,
+    def _setup(self, shards, *, spec, spec_options, index, on_error, open_options, max_open_shards,
                frame_cache_bytes, event_cache_bytes, index_threads, recycle_buffers=4, reader_options=None):
         if on_error not in ("raise", "skip"):
             raise ValueError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
@@ -39,9 +40,9 @@ class _Shards:
         self.max_open_shards, self.frame_cache_bytes = max_open_shards, frame_cache_bytes
         self.event_cache_bytes, self.recycle_buffers = event_cache_bytes, recycle_buffers
         if index is None:
-            if sources is None:
-                raise TypeError("give sources (paths, globs, URLs) or index=")
-            names = expand(sources, on_error=on_error)
+            if shards is None:
+                raise TypeError("give shards (paths, globs, folders, URLs) or index=")
+            names = expand(shards, on_error=on_error)
             index = ShardIndex.build(names, self.spec.anchor_options(), on_error=on_error,
                                      open_options=self.open_options, reader_options=self.reader_options,
                                      threads=index_threads)
@@ -69,7 +70,7 @@ class _Shards:
         builder = self._builder_obj if self._builder_pid == os.getpid() else None
         return {
             "samples": self.index.total,
-            "shards": len(self.index.sources),
+            "shards": len(self.index.shards),
             "shards_skipped": len(self.index.skipped),
             "skipped": list(self.index.skipped),
             "samples_replaced": builder.replaced if builder else 0,
@@ -94,9 +95,9 @@ class ShardDataset(_Shards, torch_compat.IterableBase):
 
     Parameters
     ----------
-    sources : str, path, or a list of them
-        Shard paths, globs, folders or fsspec URLs (:func:`~encoder.loader.sources.expand`);
-        every rank must pass the same.
+    shards : str, path, or a list of them
+        Shard paths, globs, folders or fsspec URLs (:func:`~encoder.loader.shard_files.expand`);
+        every rank must pass the same. (Formerly ``sources=``, deprecated.)
     rank, world_size : int, optional
         This process's rank among ``world_size``; by default from ``torch.distributed`` when
         it is initialised, else 0 and 1.
@@ -107,7 +108,7 @@ class ShardDataset(_Shards, torch_compat.IterableBase):
     seed : int
         Seed of the shuffle; the order of epoch ``e`` depends only on ``seed``, ``e`` and the index.
     shuffle : bool
-        A global permutation of the sample keys per epoch (else shard order).
+        A global permutation of the sample ids per epoch (else shard order).
     shuffle_block : int
         Keep runs of this many consecutive samples of a shard together in the permutation
         (fewer page decodes per sample; samples of a run are correlated).
@@ -147,7 +148,7 @@ class ShardDataset(_Shards, torch_compat.IterableBase):
     reader_options : dict, optional
         Keyword arguments of :class:`~encoder.ShardReader` (the key of encrypted shards, ...).
     index : ShardIndex, optional
-        A prebuilt index (instead of ``sources``), e.g. shared with a validation dataset.
+        A prebuilt index (instead of ``shards``), e.g. shared with a validation dataset.
     spec : SampleSpec, optional
         What a sample holds; or give its fields as keyword arguments (``streams=``,
         ``frame_stack=``, ``resize=``, ...).
@@ -155,7 +156,7 @@ class ShardDataset(_Shards, torch_compat.IterableBase):
     Examples
     --------
     >>> import tempfile, os
-    >>> from encoder.sample import write_sample
+    >>> from encoder.testing.synthetic import write_sample
     >>> folder = tempfile.mkdtemp()
     >>> _ = write_sample(os.path.join(folder, "a.enc"), seconds=10, seed=1)
     >>> ds = ShardDataset(folder, seed=0, streams=("pointer", "key"))
@@ -166,7 +167,8 @@ class ShardDataset(_Shards, torch_compat.IterableBase):
     ((512,), True)
     """
 
-    def __init__(self, sources=None, *, rank: int | None = None, world_size: int | None = None,
+    @renamed_arguments(sources="shards")
+    def __init__(self, shards=None, *, rank: int | None = None, world_size: int | None = None,
                  worker: int | None = None, num_workers: int | None = None, seed: int = 0,
                  shuffle: bool = True, shuffle_block: int = 1, remainder: str = "pad",
                  batch_size: int | None = None, drop_last: bool = False, on_error: str = "raise",
@@ -184,7 +186,7 @@ class ShardDataset(_Shards, torch_compat.IterableBase):
             raise ValueError("an explicit worker needs num_workers")
         if shuffle_block < 1:
             raise ValueError("shuffle_block must be at least 1")
-        self._setup(sources, spec=spec, spec_options=spec_options, index=index, on_error=on_error,
+        self._setup(shards, spec=spec, spec_options=spec_options, index=index, on_error=on_error,
                     open_options=open_options, max_open_shards=max_open_shards,
                     frame_cache_bytes=frame_cache_bytes, event_cache_bytes=event_cache_bytes,
                     index_threads=index_threads, recycle_buffers=recycle_buffers, reader_options=reader_options)
@@ -233,7 +235,7 @@ class ShardDataset(_Shards, torch_compat.IterableBase):
         self.epoch = epoch
 
     def part(self, epoch: int | None = None, topology: tuple | None = None) -> partition.Part:
-        """The keys the calling process (or ``topology``) reads in ``epoch``, in order."""
+        """The sample ids the calling process (or ``topology``) reads in ``epoch``, in order."""
         epoch = self.epoch if epoch is None else epoch
         rank, world, worker, workers = topology or self.topology()
         order = partition.epoch_order(self.index.offsets, seed=self.seed, epoch=epoch, shuffle=self.shuffle,
@@ -263,7 +265,7 @@ class ShardDataset(_Shards, torch_compat.IterableBase):
         """Where this process's iteration stands: epoch, topology, samples yielded so far.
 
         Taken after ``k`` samples of an epoch and given to :meth:`load_state_dict` of a new
-        dataset (same sources, options and topology), the next iteration yields exactly the
+        dataset (same shards, options and topology), the next iteration yields exactly the
         samples after those ``k``. With ``torchdata``'s ``StatefulDataLoader`` each worker's
         state is kept and restored by the loader.
         """
@@ -285,7 +287,7 @@ class ShardDataset(_Shards, torch_compat.IterableBase):
         mine = self._identity()
         diff = {k: (state.get(k), v) for k, v in mine.items() if state.get(k) != v}
         if diff:
-            raise EncoderError(f"the state was saved by a dataset with other sources or options: "
+            raise EncoderError(f"the state was saved by a dataset with other shards or options: "
                                f"(saved, now) = {diff}")
         self._resume = dict(state)
         self._live = None
@@ -303,47 +305,47 @@ class ShardDataset(_Shards, torch_compat.IterableBase):
                 raise EncoderError(f"the state was saved by (rank, world_size, worker, num_workers) = {saved}, "
                                    f"this is {topology}: resume with the same topology")
             start = int(state["position"])
-            if not 0 <= start <= len(part.keys):
-                raise EncoderError(f"state position {start} outside this part of {len(part.keys)} samples")
+            if not 0 <= start <= len(part.sample_ids):
+                raise EncoderError(f"state position {start} outside this part of {len(part.sample_ids)} samples")
         rank, world, worker, workers = topology
         live = self._live = {"epoch": self.epoch, "rank": rank, "world_size": world, "worker": worker,
-                             "num_workers": workers, "position": start, "size": len(part.keys)}
-        return self._iterate(part.keys, start, live)
+                             "num_workers": workers, "position": start, "size": len(part.sample_ids)}
+        return self._iterate(part.sample_ids, start, live)
 
-    def _positions(self, keys: np.ndarray, start: int):
+    def _positions(self, sample_ids: np.ndarray, start: int):
         """``(position after, item)`` for this part from ``start`` (samples, or batches)."""
         builder = self._builder()
         step = self.batch_size or 1
-        for p in range(start, len(keys), step):
-            q = min(p + step, len(keys))
+        for p in range(start, len(sample_ids), step):
+            q = min(p + step, len(sample_ids))
             if self.batch_size and self.drop_last and q - p < step:
                 break
             if self.batch_size:
-                yield q, builder.build(keys[p:q])
+                yield q, builder.build(sample_ids[p:q])
             else:
-                yield q, builder.sample(int(keys[p]))
+                yield q, builder.sample(int(sample_ids[p]))
 
     def _prefetch_budget(self) -> int:
         if self.prefetch_bytes is not None:
             return int(self.prefetch_bytes)
         return 0 if torch_compat.in_worker() else 64 << 20
 
-    def _iterate(self, keys: np.ndarray, start: int, live: dict):
+    def _iterate(self, sample_ids: np.ndarray, start: int, live: dict):
         budget = self._prefetch_budget()
         if budget <= 0:
-            for position, item in self._positions(keys, start):
+            for position, item in self._positions(sample_ids, start):
                 live["position"] = position  # counted before the consumer sees the item
                 yield item
             if self.batch_size and self.drop_last:
-                live["position"] = len(keys)
+                live["position"] = len(sample_ids)
             return
-        prefetcher = Prefetcher(self._positions(keys, start), budget)
+        prefetcher = Prefetcher(self._positions(sample_ids, start), budget)
         try:
             for position, item in prefetcher:
                 live["position"] = position
                 yield item
             if self.batch_size and self.drop_last:
-                live["position"] = len(keys)
+                live["position"] = len(sample_ids)
         finally:
             prefetcher.close()
 
@@ -356,17 +358,17 @@ class SampleList(list):
 
 
 class ShardMapDataset(_Shards, torch_compat.MapBase):
-    """Random access to the samples of a set of shards: ``ds[key]``, ``ds.__getitems__(keys)``.
+    """Random access to the samples of a set of shards: ``ds[sample_id]``, ``ds.__getitems__(sample_ids)``.
 
-    Keys are the index's sample keys (``0 <= key < len(ds)``, shard order). Use it with a
+    Sample ids are the index's (``0 <= sample_id < len(ds)``, shard order). Use it with a
     sampler (``DistributedSampler``, torchdata's stateful samplers) for partitioning and
-    resume; batches of keys are read grouped by shard, frames straight into the batch.
-    Parameters as for :class:`ShardDataset` (sources, sample options, ``on_error`` and caches).
+    resume; a batch of samples is read grouped by shard, frames straight into the batch.
+    Parameters as for :class:`ShardDataset` (shards, sample options, ``on_error`` and caches).
 
     Examples
     --------
     >>> import tempfile, os
-    >>> from encoder.sample import write_sample
+    >>> from encoder.testing.synthetic import write_sample
     >>> path = os.path.join(tempfile.mkdtemp(), "a.enc")
     >>> _ = write_sample(path, seconds=10, seed=1)
     >>> ds = ShardMapDataset(path, streams=("key",))
@@ -375,12 +377,13 @@ class ShardMapDataset(_Shards, torch_compat.MapBase):
     (2, True)
     """
 
-    def __init__(self, sources=None, *, on_error: str = "raise", max_open_shards: int = 8,
+    @renamed_arguments(sources="shards")
+    def __init__(self, shards=None, *, on_error: str = "raise", max_open_shards: int = 8,
                  frame_cache_bytes: int = 256 << 20, event_cache_bytes: int = 64 << 20, recycle_buffers: int = 4,
                  open_options: dict | None = None, reader_options: dict | None = None,
                  index: ShardIndex | None = None, index_threads: int = 4, spec: SampleSpec | None = None,
                  **spec_options):
-        self._setup(sources, spec=spec, spec_options=spec_options, index=index, on_error=on_error,
+        self._setup(shards, spec=spec, spec_options=spec_options, index=index, on_error=on_error,
                     open_options=open_options, max_open_shards=max_open_shards,
                     frame_cache_bytes=frame_cache_bytes, event_cache_bytes=event_cache_bytes,
                     index_threads=index_threads, recycle_buffers=recycle_buffers, reader_options=reader_options)
@@ -388,24 +391,25 @@ class ShardMapDataset(_Shards, torch_compat.MapBase):
     def __len__(self) -> int:
         return self.index.total
 
-    def _key(self, key) -> int:
-        if isinstance(key, (bool, np.bool_)) or not isinstance(key, (int, np.integer)):
-            raise TypeError(f"sample keys are integers, not {type(key).__name__}")
-        key = int(key)
+    def _sample_id(self, sample_id) -> int:
+        if isinstance(sample_id, (bool, np.bool_)) or not isinstance(sample_id, (int, np.integer)):
+            raise TypeError(f"sample ids are integers, not {type(sample_id).__name__}")
+        sample_id = int(sample_id)
         n = self.index.total
-        if not -n <= key < n:
-            raise IndexError(f"sample {key} is outside [0, {n})")
-        return key % n
+        if not -n <= sample_id < n:
+            raise IndexError(f"sample {sample_id} is outside [0, {n})")
+        return sample_id % n
 
-    def __getitem__(self, key) -> dict:
-        return self._builder().sample(self._key(key))
+    def __getitem__(self, sample_id) -> dict:
+        return self._builder().sample(self._sample_id(sample_id))
 
-    def get_batch(self, keys) -> dict:
-        """The samples ``keys`` as one batch (arrays with a leading dimension, built in place)."""
-        return self._builder().build([self._key(k) for k in keys])
+    @renamed_arguments(keys="sample_ids")
+    def get_batch(self, sample_ids) -> dict:
+        """The samples ``sample_ids`` as one batch (arrays with a leading dimension, built in place)."""
+        return self._builder().build([self._sample_id(i) for i in sample_ids])
 
-    def __getitems__(self, keys) -> SampleList:
-        batch = self.get_batch(keys)
+    def __getitems__(self, sample_ids) -> SampleList:
+        batch = self.get_batch(sample_ids)
         samples = SampleList(unbatch(batch))
         samples.batch = batch
         return samples

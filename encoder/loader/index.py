@@ -1,7 +1,7 @@
-"""The sample keys of a dataset: which samples each shard holds, numbered 0..N-1.
+"""The sample ids of a dataset: which samples each shard holds, numbered 0..N-1.
 
-Sample ``k`` of a dataset is sample ``k - offsets[s]`` of shard ``s`` (shards in the order
-:func:`~encoder.loader.sources.expand` gives). A shard's samples are its anchors, in order:
+Sample id ``i`` of a dataset is sample ``i - offsets[s]`` of shard ``s`` (shards in the order
+:func:`~encoder.loader.shard_files.expand` gives). A shard's samples are its anchors, in order:
 
 * **frame anchors**: every ``frame_step``-th frame of ``screen`` (when the shard has frames
   and ``anchor`` is ``'auto'`` or ``'frames'``); the sample's time is the frame's time;
@@ -10,7 +10,7 @@ Sample ``k`` of a dataset is sample ``k - offsets[s]`` of shard ``s`` (shards in
 
 Building the index opens every shard once (footer and anchor columns only) and closes it
 again, so the index can be built before workers fork and travels to them by ``fork`` or by
-pickling; every rank builds the same index from the same sources. A shard that cannot be
+pickling; every rank builds the same index from the same shard files. A shard that cannot be
 opened raises an error naming it, or with ``on_error='skip'`` is left out, logged and listed
 in :attr:`ShardIndex.skipped`.
 """
@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import EncoderError
-from .sources import open_shard, _close
+from ._deprecated import renamed_arguments, renamed_attribute
+from .shard_files import close_quietly, open_shard
 
 log = logging.getLogger("encoder.loader")
 
@@ -59,23 +60,26 @@ class ShardIndex:
 
     Attributes
     ----------
-    sources : list of str
-        Shards that hold samples' keys, in key order (skipped shards are not here).
+    shards : list of str
+        Names (paths, URLs) of the shards that hold samples, in sample id order (skipped
+        shards are not here).
     times : list of numpy.ndarray
         Anchor time (int64 µs) of each sample, per shard.
     frames : list of numpy.ndarray or None
         Frame index of each sample, per shard (``None``: anchored on events).
     offsets : numpy.ndarray
-        ``offsets[s]`` is the key of shard ``s``'s first sample; ``offsets[-1]`` the total.
+        ``offsets[s]`` is the sample id of shard ``s``'s first sample; ``offsets[-1]`` the total.
     skipped : list of (str, str)
         Shards left out by ``on_error='skip'`` and why.
     """
 
-    sources: list
+    shards: list
     times: list
     frames: list
     options: dict
     skipped: list = field(default_factory=list)
+
+    sources = renamed_attribute("sources", "shards")
 
     def __post_init__(self):
         counts = np.array([len(t) for t in self.times], np.int64)
@@ -100,14 +104,14 @@ class ShardIndex:
             except EncoderError as exc:
                 return exc.located(shard=name)
             finally:
-                _close(handle)
+                close_quietly(handle)
 
         if threads > 1 and len(names) > 1:
             with ThreadPoolExecutor(min(threads, len(names)), thread_name_prefix="encoder-index") as pool:
                 results = list(pool.map(one, names))
         else:
             results = [one(n) for n in names]
-        sources, times, frames, skipped = [], [], [], []
+        shards, times, frames, skipped = [], [], [], []
         for name, result in zip(names, results):
             if isinstance(result, EncoderError):
                 if on_error == "raise":
@@ -115,10 +119,10 @@ class ShardIndex:
                 log.warning("skipping shard %s: %s", name, result)
                 skipped.append((name, str(result)))
                 continue
-            sources.append(name)
+            shards.append(name)
             times.append(result[0])
             frames.append(result[1])
-        return cls(sources, times, frames, dict(options), skipped)
+        return cls(shards, times, frames, dict(options), skipped)
 
     @property
     def total(self) -> int:
@@ -131,27 +135,33 @@ class ShardIndex:
     def counts(self) -> np.ndarray:
         return np.diff(self.offsets)
 
-    def locate(self, keys) -> tuple[np.ndarray, np.ndarray]:
-        """``(shard, sample within the shard)`` of each key (int64 arrays)."""
-        keys = np.asarray(keys, np.int64)
-        if keys.size and (keys.min() < 0 or keys.max() >= self.total):
-            bad = keys[(keys < 0) | (keys >= self.total)][0]
+    @renamed_arguments(keys="sample_ids")
+    def locate(self, sample_ids) -> tuple[np.ndarray, np.ndarray]:
+        """``(shard, sample within the shard)`` of each sample id (int64 arrays)."""
+        sample_ids = np.asarray(sample_ids, np.int64)
+        if sample_ids.size and (sample_ids.min() < 0 or sample_ids.max() >= self.total):
+            bad = sample_ids[(sample_ids < 0) | (sample_ids >= self.total)][0]
             raise IndexError(f"sample {int(bad)} is outside [0, {self.total})")
-        shard = np.searchsorted(self.offsets, keys, side="right") - 1
-        return shard, keys - self.offsets[shard]
+        shard = np.searchsorted(self.offsets, sample_ids, side="right") - 1
+        return shard, sample_ids - self.offsets[shard]
 
-    def shard_of(self, key: int) -> tuple[int, int]:
-        shard = int(np.searchsorted(self.offsets, key, side="right")) - 1
-        return shard, int(key - self.offsets[shard])
+    @renamed_arguments(key="sample_id")
+    def shard_of(self, sample_id: int) -> tuple[int, int]:
+        """``(shard, sample within the shard)`` of one sample id (not checked: see :meth:`locate`)."""
+        shard = int(np.searchsorted(self.offsets, sample_id, side="right")) - 1
+        return shard, int(sample_id - self.offsets[shard])
 
     def time(self, shard: int, local: int) -> int:
         return int(self.times[shard][local])
 
     def digest(self) -> str:
-        """A short hash of what the keys mean (sources, their sample counts, anchor options):
+        """A short hash of what the sample ids mean (shards, their sample counts, anchor options):
         a state saved with another index is refused instead of resuming the wrong samples."""
-        text = json.dumps([self.sources, self.counts().tolist(), self.options], sort_keys=True)
+        text = json.dumps([self.shards, self.counts().tolist(), self.options], sort_keys=True)
         return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
+
+# ShardIndex(sources=...) still builds, with a warning.
+ShardIndex.__init__ = renamed_arguments(sources="shards")(ShardIndex.__init__)
 
 __all__ = ["ShardIndex", "shard_anchors"]

@@ -13,16 +13,19 @@ from __future__ import annotations
 import threading
 from collections import deque
 
+from ._deprecated import renamed_arguments, renamed_attribute
 from .samples import nbytes
 
 
 class Prefetcher:
-    """Iterate ``source`` (yielding ``(position, item)``) on a thread, ``budget`` bytes ahead."""
+    """Iterate ``items`` (yielding ``(position, item)``) on a thread, ``budget`` bytes ahead."""
 
     _DONE = object()
+    source = renamed_attribute("source", "items")
 
-    def __init__(self, source, budget: int):
-        self.source, self.budget = source, budget
+    @renamed_arguments(source="items")
+    def __init__(self, items, budget: int):
+        self.items, self.budget = items, budget
         self.queue: deque = deque()
         self.queued = 0          # bytes of the queued items
         self.peak = 0            # most bytes queued at once (a figure for tests and benchmarks)
@@ -33,7 +36,7 @@ class Prefetcher:
 
     def _produce(self) -> None:
         try:
-            for position, item in self.source:
+            for position, item in self.items:
                 size = nbytes(item)
                 with self.cond:
                     while not self.stopped and self.queue and self.queued + size > self.budget:
@@ -76,7 +79,7 @@ class Prefetcher:
             self.cond.notify_all()
         if self.thread is not threading.current_thread():
             self.thread.join(timeout=30)
-        close = getattr(self.source, "close", None)
+        close = getattr(self.items, "close", None)
         if close is not None and not self.thread.is_alive():
             close()
 

@@ -1,14 +1,14 @@
-"""Building samples and batches from sample keys, in one process.
+"""Building samples and batches from sample ids, in one process.
 
-:class:`SampleBuilder` turns a list of sample keys (see :mod:`encoder.loader.index`) into a
+:class:`SampleBuilder` turns a list of sample ids (see :mod:`encoder.loader.index`) into a
 batch: a dict of arrays with a leading batch dimension, written in place:
 
 ==========================  ===================================  =====================================
-key                         type                                 what
+field                       type                                 what
 ==========================  ===================================  =====================================
-``shard``                   list of str                          source of each sample
+``shard``                   list of str                          shard (path or URL) of each sample
 ``t_us``                    int64[B]                             anchor time (µs, session clock)
-``sample_id``               int64[B]                             sample key in the dataset
+``sample_id``               int64[B]                             sample id in the dataset
 ``frames``                  uint8[B, S, H, W(, C)]               frame stack, oldest first (if any)
 ``frame_t``                 int64[B, S]                          frame times (relative to ``t_us``)
 ``frame_index``             int64[B, S]                          frame numbers within the shard
@@ -19,7 +19,8 @@ key                         type                                 what
 A single sample is the same without the batch dimension (``shard`` a str, ``t_us`` an
 ``np.int64``). Frames are decoded straight into their slot of the batch (one copy from the
 page cache: :meth:`~encoder.ShardReader.frame` with ``out=``), or into a scratch frame that
-the crop / resize kernels (:mod:`encoder.loader._kernels`, no GIL) write into the slot. Items
+the crop / resize kernels write into the slot (:func:`encoder.backends.loader_kernels`: Numba
+without the GIL, or the NumPy reference under ``ENCODER_BACKEND=reference``). Items
 are processed grouped by shard and in frame order, so grid deltas and decoded pages are
 reused; a frame needed twice in a batch is decoded once and copied.
 
@@ -37,11 +38,13 @@ from collections import OrderedDict
 
 import numpy as np
 
+from .. import backends
 from ..errors import EncoderError
 from ..tiles.layout import FORMATS
-from . import _kernels
+from ._deprecated import renamed_arguments
+from .resize import nearest_map, source_ranges
+from .shard_files import ReaderPool
 from .spec import SampleSpec, column_dtype
-from .sources import ReaderPool
 
 log = logging.getLogger("encoder.loader")
 
@@ -113,8 +116,8 @@ class SampleBuilder:
     event_cache_bytes : int
         Bound on the decoded event blocks kept.
     on_error : {'raise', 'skip'}
-        ``skip``: a sample that cannot be read is replaced by the next readable key of the
-        dataset (``key + 1``, ...; the keys of a shard that does not open are passed over),
+        ``skip``: a sample that cannot be read is replaced by the next readable sample of the
+        dataset (id + 1, ...; the ids of a shard that does not open are passed over),
         counted in :attr:`replaced` and logged, so every worker still yields its planned count.
     """
 
@@ -123,6 +126,7 @@ class SampleBuilder:
         self.index, self.spec, self.pool = index, spec, pool
         self.event_cache_bytes, self.on_error, self.recycle = event_cache_bytes, on_error, recycle
         self.lock = threading.RLock()
+        self.kernels = backends.loader_kernels()  # crop and resize: Numba, or the NumPy reference
         self._reset()
 
     def _reset(self):
@@ -135,14 +139,14 @@ class SampleBuilder:
         self._buffers = BufferPool(self.recycle)
         self.broken: dict[str, str] = {}    # shards that do not open, and why
         self.replaced = 0                    # samples replaced under on_error='skip'
-        self.failures: list = []            # (shard, key, message) of the first 100 failures
+        self.failures: list = []            # (shard, sample id, message) of the first 100 failures
         self._logged: dict[str, int] = {}   # failures logged per shard
 
     # -- per shard ----------------------------------------------------------------------
     def _reader(self, shard: int):
         if self._pid != os.getpid():
             self._reset()
-        name = self.index.sources[shard]
+        name = self.index.shards[shard]
         if name in self.broken:
             raise EncoderError(f"does not open: {self.broken[name]}", shard=name)
         try:
@@ -156,10 +160,10 @@ class SampleBuilder:
         return reader, layout
 
     def _block(self, reader, name: str, stream: str, b: int) -> tuple:
-        key = (name, stream, b)
-        hit = self._blocks.get(key)
+        block_id = (name, stream, b)
+        hit = self._blocks.get(block_id)
         if hit is not None:
-            self._blocks.move_to_end(key)
+            self._blocks.move_to_end(block_id)
             return hit
         cols = self.spec.columns[stream]
         table = reader.read_block(stream, b, list(cols))
@@ -175,7 +179,7 @@ class SampleBuilder:
             order = np.argsort(t, kind="stable")
             arrays = {c: v[order] for c, v in arrays.items()}
         size = sum(v.nbytes for v in arrays.values())
-        self._blocks[key] = arrays
+        self._blocks[block_id] = arrays
         self._block_bytes += size
         while self._block_bytes > self.event_cache_bytes and len(self._blocks) > 1:
             _, old = self._blocks.popitem(last=False)
@@ -262,18 +266,19 @@ class SampleBuilder:
         src = scratch if scratch.ndim == 3 else scratch[:, :, None]
         dst = slot if slot.ndim == 3 else slot[:, :, None]
         top, left, height, width = spec.crop or (0, 0, stored[0], stored[1])
+        kernels = self.kernels
         if spec.resize is None:
-            _kernels.crop(src, np.int64(top), np.int64(left), dst)
+            kernels.crop(src, np.int64(top), np.int64(left), dst)
         elif spec.resize_method == "nearest":
-            _kernels.resize_nearest(src, _kernels.nearest_map(top, height, dst.shape[0]),
-                                    _kernels.nearest_map(left, width, dst.shape[1]), dst)
+            kernels.resize_nearest(src, nearest_map(top, height, dst.shape[0]),
+                                   nearest_map(left, width, dst.shape[1]), dst)
         else:
-            y_lo, y_hi = _kernels.source_ranges(top, height, dst.shape[0])
-            x_lo, x_hi = _kernels.source_ranges(left, width, dst.shape[1])
+            y_lo, y_hi = source_ranges(top, height, dst.shape[0])
+            x_lo, x_hi = source_ranges(left, width, dst.shape[1])
             acc = self._acc.get(src.shape)
             if acc is None:
                 acc = self._acc[src.shape] = np.empty((src.shape[1], src.shape[2]), np.uint32)
-            _kernels.resize_box(src, y_lo, y_hi, x_lo, x_hi, acc, dst)
+            kernels.resize_box(src, y_lo, y_hi, x_lo, x_hi, acc, dst)
 
     # -- batches ------------------------------------------------------------------------
     def _allocate(self, n: int) -> dict:
@@ -288,18 +293,18 @@ class SampleBuilder:
             out[f"{stream}.len"] = np.zeros(n, np.int32)
         return out
 
-    def _fill(self, out: dict, b: int, key: int, decoded: dict, clear: bool) -> None:
-        """Write sample ``key`` into row ``b`` of ``out`` (raises on a data error).
+    def _fill(self, out: dict, b: int, sample_id: int, decoded: dict, clear: bool) -> None:
+        """Write sample ``sample_id`` into row ``b`` of ``out`` (raises on a data error).
 
         Event arrays arrive zeroed; ``clear`` zeroes the padding again (a retry after a
         failure may have left rows there).
         """
         spec, index = self.spec, self.index
-        shard, local = index.shard_of(key)
-        name = index.sources[shard]
+        shard, local = index.shard_of(sample_id)
+        name = index.shards[shard]
         reader, layout = self._reader(shard)
         t = int(index.times[shard][local])
-        out["shard"][b], out["t_us"][b], out["sample_id"][b] = name, t, key
+        out["shard"][b], out["t_us"][b], out["sample_id"][b] = name, t, sample_id
         base = t if spec.relative_time else 0
         for stream in spec.streams:
             rows = self._window(reader, layout, name, stream, t)
@@ -349,63 +354,65 @@ class SampleBuilder:
             out["frame_index"][b, k] = fi
             out["frame_t"][b, k] = int(layout.frame_times[fi]) - base
 
-    def _substitute(self, key: int) -> int:
-        """The key that replaces ``key`` after a failure: the next one not in a broken shard."""
+    def _substitute(self, sample_id: int) -> int:
+        """The sample id that replaces ``sample_id`` after a failure: the next one not in a broken shard."""
         index = self.index
         total = index.total
-        nxt = (key + 1) % total
+        nxt = (sample_id + 1) % total
         shard, _ = index.shard_of(nxt)
-        while index.sources[shard] in self.broken:
-            if len(self.broken) >= len(index.sources):
-                raise EncoderError("no shard of the dataset can be read", shard=index.sources[shard])
-            shard = (shard + 1) % len(index.sources)
+        while index.shards[shard] in self.broken:
+            if len(self.broken) >= len(index.shards):
+                raise EncoderError("no shard of the dataset can be read", shard=index.shards[shard])
+            shard = (shard + 1) % len(index.shards)
             nxt = int(index.offsets[shard])
         return nxt
 
-    def build(self, keys) -> dict:
-        """The batch of samples ``keys`` (a dict of arrays with a leading batch dimension)."""
-        keys = [int(k) for k in keys]
+    @renamed_arguments(keys="sample_ids")
+    def build(self, sample_ids) -> dict:
+        """The batch of samples ``sample_ids`` (a dict of arrays with a leading batch dimension)."""
+        sample_ids = [int(i) for i in sample_ids]
         with self.lock:
-            out = self._allocate(len(keys))
+            out = self._allocate(len(sample_ids))
             decoded: dict = {}
-            located = [self.index.shard_of(k) for k in keys]
+            located = [self.index.shard_of(i) for i in sample_ids]
             frames = self.index.frames
-            order = sorted(range(len(keys)), key=lambda j: (
+            order = sorted(range(len(sample_ids)), key=lambda j: (
                 located[j][0], int(frames[located[j][0]][located[j][1]]) if frames[located[j][0]] is not None
                 else located[j][1]))
             for b in order:
-                key = keys[b]
+                sample_id = sample_ids[b]
                 for attempt in range(self.index.total + 1):
                     try:
-                        self._fill(out, b, key, decoded, clear=attempt > 0)
+                        self._fill(out, b, sample_id, decoded, clear=attempt > 0)
                         break
                     except DATA_ERRORS as exc:
                         if self.on_error != "skip":
                             if isinstance(exc, EncoderError):
-                                raise exc.located(shard=self.index.sources[self.index.shard_of(key)[0]])
+                                raise exc.located(shard=self.index.shards[self.index.shard_of(sample_id)[0]])
                             raise
-                        self._record_failure(key, exc)
+                        self._record_failure(sample_id, exc)
                         # Frames this row wrote may be reused by later rows: forget them.
-                        decoded = {k: v for k, v in decoded.items() if v[0] != b}
-                        key = self._substitute(key)
+                        decoded = {at: v for at, v in decoded.items() if v[0] != b}
+                        sample_id = self._substitute(sample_id)
             out.pop("_frame_shape", None)
             out.pop("frames_absent", None)
             return out
 
-    def _record_failure(self, key: int, exc: BaseException) -> None:
-        shard = self.index.sources[self.index.shard_of(key)[0]]
+    def _record_failure(self, sample_id: int, exc: BaseException) -> None:
+        shard = self.index.shards[self.index.shard_of(sample_id)[0]]
         self.replaced += 1
         if len(self.failures) < 100:
-            self.failures.append((shard, key, str(exc)))
+            self.failures.append((shard, sample_id, str(exc)))
         logged = self._logged.get(shard, 0)
         self._logged[shard] = logged + 1
         if logged < 10:  # a shard broken throughout would otherwise log once per sample
-            log.warning("sample %d of %s cannot be read, replaced: %s%s", key, shard, exc,
+            log.warning("sample %d of %s cannot be read, replaced: %s%s", sample_id, shard, exc,
                         "; further failures of this shard are only counted" if logged == 9 else "")
 
-    def sample(self, key: int) -> dict:
+    @renamed_arguments(key="sample_id")
+    def sample(self, sample_id: int) -> dict:
         """One sample (the batch of one, without its batch dimension)."""
-        return unbatch(self.build([key]))[0]
+        return unbatch(self.build([sample_id]))[0]
 
 
 def unbatch(batch: dict) -> list[dict]:

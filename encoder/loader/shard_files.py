@@ -1,4 +1,4 @@
-"""Where shards come from: paths, globs, folders and fsspec URLs; opening them in a process.
+"""The shard files of a dataset: paths, globs, folders and fsspec URLs; opening them in a process.
 
 :func:`expand` turns what the user passed into one ordered list of shard names (the same
 list on every rank: globs and folders are sorted, duplicates dropped). :func:`open_shard`
@@ -16,17 +16,14 @@ import logging
 import os
 from collections import OrderedDict
 
-from ..errors import EncoderError
+from ..errors import EncoderError, ShardUnavailableError
 from ..shard import ShardReader
+from ._deprecated import renamed_arguments
 
 log = logging.getLogger("encoder.loader")
 
 #: Suffix of the shard files a folder expands to.
 SHARD_SUFFIX = ".enc"
-
-
-class ShardUnavailableError(EncoderError, OSError):
-    """A shard could not be opened or fetched (missing file, refused URL, I/O error)."""
 
 
 def is_url(name: str) -> bool:
@@ -39,12 +36,13 @@ def _has_magic(name: str) -> bool:
     return any(c in name for c in "*?[")
 
 
-def expand(sources, *, on_error: str = "raise") -> list[str]:
-    """The shards named by ``sources``, in a deterministic order.
+@renamed_arguments(sources="shards")
+def expand(shards, *, on_error: str = "raise") -> list[str]:
+    """The shard files named by ``shards``, in a deterministic order.
 
     Parameters
     ----------
-    sources : str, os.PathLike or a sequence of them
+    shards : str, os.PathLike or a sequence of them
         Each item is a shard path or URL, a glob (``data/**/*.enc``, ``s3://bucket/*.enc``),
         or a local folder (every ``*.enc`` under it). Items keep their order; the matches of
         one glob or folder are sorted.
@@ -56,10 +54,10 @@ def expand(sources, *, on_error: str = "raise") -> list[str]:
     list of str
         Shard names; a name listed twice is kept once (the first time).
     """
-    if isinstance(sources, (str, os.PathLike)):
-        sources = [sources]
+    if isinstance(shards, (str, os.PathLike)):
+        shards = [shards]
     names: list[str] = []
-    for item in sources:
+    for item in shards:
         item = os.fspath(item)
         if item.startswith("file://"):
             item = item[len("file://"):]
@@ -122,14 +120,15 @@ def open_shard(name: str, open_options: dict | None = None,
             reader = ShardReader(name, **(reader_options or {}))
         return reader, handle
     except EncoderError as exc:
-        _close(handle)
+        close_quietly(handle)
         raise exc.located(shard=name)
     except (OSError, ValueError) as exc:  # missing file, HTTP error, refused range request
-        _close(handle)
+        close_quietly(handle)
         raise ShardUnavailableError(f"cannot open: {type(exc).__name__}: {exc}", shard=name) from exc
 
 
-def _close(handle) -> None:
+def close_quietly(handle) -> None:
+    """Close an fsspec file (or nothing, for ``None``) without raising."""
     if handle is not None:
         try:
             handle.close()
@@ -170,20 +169,20 @@ class ReaderPool:
                 reader.configure_frame_cache(max(1 << 20, self.frame_cache_bytes // self.max_open))
             except BaseException:
                 reader.close()
-                _close(handle)
+                close_quietly(handle)
                 raise
         self._open[name] = (reader, handle)
         while len(self._open) > self.max_open:
             _, (old, old_handle) = self._open.popitem(last=False)
             old.close()
-            _close(old_handle)
+            close_quietly(old_handle)
         return reader
 
     def close(self) -> None:
         if self._pid == os.getpid():
             for reader, handle in self._open.values():
                 reader.close()
-                _close(handle)
+                close_quietly(handle)
         self._open = OrderedDict()
 
     def __getstate__(self):  # pickled into spawned workers: no open files travel
@@ -196,4 +195,4 @@ class ReaderPool:
                       reader_options=state["reader_options"])
 
 
-__all__ = ["ReaderPool", "SHARD_SUFFIX", "ShardUnavailableError", "expand", "is_url", "open_shard"]
+__all__ = ["ReaderPool", "SHARD_SUFFIX", "close_quietly", "expand", "is_url", "open_shard"]

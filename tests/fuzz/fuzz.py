@@ -33,7 +33,7 @@ import atheris
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # Numba compiles the kernels from their bytecode: instrumented bytecode would not compile.
-_JIT = ["encoder.codecs._numba", "encoder.tiles._numba", "encoder.loader._kernels"]
+_JIT = ["encoder.codecs._numba", "encoder.tiles._numba", "encoder.loader._numba"]
 with atheris.instrument_imports(include=["encoder"], exclude=_JIT):
     import encoder  # noqa: F401
     from encoder.cli.verify import verify_one  # noqa: F401

@@ -5,7 +5,7 @@ defaults); the recorder calls them in this order:
 
 ``open(recorder)``
     Connect (to the X server, say) and learn what :meth:`describe` reports. Raises
-    :class:`SourceUnavailable` when the source cannot work here.
+    :class:`~encoder.errors.SourceUnavailableError` when the source cannot work here.
 ``describe() -> dict``
     What goes into the shard metadata under ``recorder.sources[name]``; a ``screens``
     entry is also lifted to the metadata's top-level ``screens``.
@@ -27,9 +27,11 @@ They are imported only when used, so ``import encoder`` needs none of those pack
 """
 from __future__ import annotations
 
+from ...errors import SourceUnavailableError
+from ...errors import renamed as _renamed
 
-class SourceUnavailable(RuntimeError):
-    """The source cannot run here (no display, a missing extension or package)."""
+#: ``SourceUnavailable`` is the former name of :class:`~encoder.errors.SourceUnavailableError`.
+__getattr__ = _renamed(__name__, {"SourceUnavailable": SourceUnavailableError})
 
 
 class Source:
@@ -64,13 +66,13 @@ def x11_sources(display: str | None = None, *, fps: float = 2.0, screen: bool = 
                 windows: bool = True, damage: bool = True) -> list:
     """The Linux/X11 sources for ``display`` (default ``$DISPLAY``), windows first.
 
-    Raises :class:`SourceUnavailable` naming the missing package when python-xlib or mss is
-    not installed (``pip install 'encoder[capture]'``).
+    Raises :class:`~encoder.errors.SourceUnavailableError` naming the missing package when
+    python-xlib or mss is not installed (``pip install 'encoder[capture]'``).
     """
     try:
         import Xlib  # noqa: F401
     except ImportError:
-        raise SourceUnavailable("recording X11 needs python-xlib: pip install 'encoder[capture]'") from None
+        raise SourceUnavailableError("recording X11 needs python-xlib: pip install 'encoder[capture]'") from None
     out = []
     if windows:
         from .x11_focus import X11Windows
@@ -82,10 +84,10 @@ def x11_sources(display: str | None = None, *, fps: float = 2.0, screen: bool = 
         try:
             import mss  # noqa: F401
         except ImportError:
-            raise SourceUnavailable("recording the screen needs mss: pip install 'encoder[capture]'") from None
+            raise SourceUnavailableError("recording the screen needs mss: pip install 'encoder[capture]'") from None
         from .x11_screen import X11Screen
         out.append(X11Screen(display, fps=fps, damage=damage))
     return out
 
 
-__all__ = ["Source", "SourceUnavailable", "x11_sources"]
+__all__ = ["Source", "SourceUnavailableError", "x11_sources"]

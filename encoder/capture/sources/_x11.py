@@ -9,22 +9,23 @@ import time
 from Xlib import X, Xatom, display, error
 from Xlib.protocol import rq
 
+from ...errors import SourceUnavailableError
 from .. import clock as _clock
-from . import SourceUnavailable
 
 XError = error.XError
 ConnectionClosed = error.ConnectionClosedError
 
 
 def open_display(name: str | None):
-    """A new connection to ``name`` (default ``$DISPLAY``) or :class:`SourceUnavailable`."""
+    """A new connection to ``name`` (default ``$DISPLAY``); :class:`~encoder.errors.SourceUnavailableError`
+    when there is none or it cannot be opened."""
     name = name or os.environ.get("DISPLAY")
     if not name:
-        raise SourceUnavailable("no X display: set DISPLAY (or pass --display)")
+        raise SourceUnavailableError("no X display: set DISPLAY (or pass --display)")
     try:
         return display.Display(name)
     except (error.DisplayError, error.DisplayConnectionError, ConnectionError, OSError) as exc:
-        raise SourceUnavailable(f"cannot open X display {name!r}: {exc}") from None
+        raise SourceUnavailableError(f"cannot open X display {name!r}: {exc}") from None
 
 
 def quiet_errors(disp, counter: dict) -> None:
@@ -145,7 +146,7 @@ class Damage:
 
     Level ``NonEmpty``: the server sends one event when the damage stops being empty, not
     one per drawing operation, so a busy screen costs one round trip per frame, no more.
-    Raises :class:`SourceUnavailable` when DAMAGE or XFixes 2 is missing.
+    Raises :class:`~encoder.errors.SourceUnavailableError` when DAMAGE or XFixes 2 is missing.
     """
 
     def __init__(self, disp):
@@ -154,12 +155,12 @@ class Damage:
         damage = disp.query_extension("DAMAGE")
         fixes = disp.query_extension("XFIXES")
         if not damage.present or not fixes.present:
-            raise SourceUnavailable("the X server lacks DAMAGE or XFIXES")
+            raise SourceUnavailableError("the X server lacks DAMAGE or XFIXES")
         self.damage_op, self.fixes_op = damage.major_opcode, fixes.major_opcode
         self.event_base = damage.first_event
         version = _QueryVersion(display=d, opcode=self.fixes_op, major_version=5, minor_version=0)
         if version.major_version < 2:
-            raise SourceUnavailable("XFixes 2 or later is needed for damage regions")
+            raise SourceUnavailableError("XFixes 2 or later is needed for damage regions")
         disp.damage_query_version()  # python-xlib's DAMAGE requests; the version must be agreed first
         self.root = disp.screen().root
         self.damage = self.root.damage_create(DAMAGE_REPORT_NON_EMPTY)
@@ -260,11 +261,11 @@ class ShmScreen:
         self._libc = _libc()
         self.shmid = self._libc.shmget(0, self.size, 0o1000 | 0o600)   # IPC_PRIVATE, IPC_CREAT | 0600
         if self.shmid < 0:
-            raise SourceUnavailable(f"shmget of {self.size} bytes failed (errno {ctypes.get_errno()})")
+            raise SourceUnavailableError(f"shmget of {self.size} bytes failed (errno {ctypes.get_errno()})")
         self.addr = self._libc.shmat(self.shmid, None, 0)
         if self.addr in (None, ctypes.c_void_p(-1).value):
             self._libc.shmctl(self.shmid, 0, None)
-            raise SourceUnavailable(f"shmat failed (errno {ctypes.get_errno()})")
+            raise SourceUnavailableError(f"shmat failed (errno {ctypes.get_errno()})")
         self._buffer = (ctypes.c_uint8 * self.size).from_address(self.addr)
         import numpy as np
         self.image = np.frombuffer(self._buffer, np.uint8).reshape(height, width, 4)
@@ -277,8 +278,8 @@ class ShmScreen:
         self._libc.shmctl(self.shmid, 0, None)  # IPC_RMID: gone once both sides detach
         if catch.get_error() is not None:
             self._release(server=False)
-            raise SourceUnavailable(f"the X server cannot attach shared memory (remote display?): "
-                                    f"{catch.get_error()}")
+            raise SourceUnavailableError(f"the X server cannot attach shared memory (remote display?): "
+                                         f"{catch.get_error()}")
         self.root = disp.screen().root
 
     def grab_rows(self, top: int, rows: int) -> None:

@@ -1,11 +1,21 @@
 """Scripted sources: drive a :class:`~encoder.capture.Recorder` without an X server.
 
-Tests (and anyone writing a new source) push events, window changes and frames by hand::
+Tests (and anyone writing a new source) push events, window changes and frames by hand:
 
-    inp, win, scr = FakeInput(), FakeWindows(), FakeScreen()
-    rec = Recorder(out, sources=[win, inp, scr]); rec.start()
-    win.focus(t, WindowInfo(...)); inp.emit([(KEY, t, 0x61, True, 0, "a")]); scr.frame(t, image)
-    rec.stop()
+>>> import tempfile, numpy as np, encoder
+>>> from encoder.capture import KEY, Policy, Recorder, WindowInfo
+>>> inp, win, scr = FakeInput(), FakeWindows(), FakeScreen(width=64, height=48)
+>>> rec = Recorder(tempfile.mkdtemp(), sources=[win, inp, scr], policy=Policy(keys="full"))
+>>> rec.start()
+>>> win.focus(1_000, WindowInfo(7, "XTerm", "xterm", "bob@box: ~", (0, 0, 64, 48)))
+>>> inp.emit([(KEY, 2_000, 0x61, True, 0, "a")])
+1
+>>> scr.frame(3_000, np.zeros((48, 64, 4), np.uint8))
+True
+>>> rec.stop()
+>>> r = encoder.ShardReader(rec.shards[0])
+>>> r.read("focus")["title"].to_pylist(), r.read("key")["text"].to_pylist(), r.frame_count()
+(['bob@box: ~'], ['a'], 1)
 """
 from __future__ import annotations
 

@@ -31,9 +31,10 @@ import threading
 
 from Xlib import X
 
+from ...errors import SourceUnavailableError
 from .. import clock as _clock
 from ..windows import NO_WINDOW, WindowInfo
-from . import Source, SourceUnavailable
+from . import Source
 from ._x11 import Atoms, ConnectionClosed, XError, calibrate, open_display, quiet_errors, text_property, wm_class
 
 _TOP_MASK = X.FocusChangeMask          # structure changes come from the root's SubstructureNotify
@@ -66,7 +67,7 @@ class X11Windows(Source):
                          "events": 0}
         self._tops: dict[int, _Top] = {}
         self._client_top: dict[int, int] = {}
-        self._focus_key = None
+        self._reported_focus = None   # what the last focus row said (window, app, title, rect...)
         self._focus_top: int | None = None
         self._excluded = ()
         self._thread = None
@@ -174,7 +175,7 @@ class X11Windows(Source):
                     self._rescan(_clock.now_us())
         except (ConnectionClosed, OSError) as exc:
             if not self._stop:
-                self.fail(SourceUnavailable(f"lost the X connection: {exc}"))
+                self.fail(SourceUnavailableError(f"lost the X connection: {exc}"))
         except BaseException as exc:  # reported by stop() and to the recorder
             self.fail(exc)
         finally:
@@ -386,9 +387,9 @@ class X11Windows(Source):
             info = NO_WINDOW
         else:
             info = WindowInfo(top.client, top.app, top.instance, top.title, top.rect, top.verdict)
-        key = (info.window, info.app, info.instance, info.title, info.rect, info.verdict)
-        if key != self._focus_key:
-            self._focus_key = key
+        focus = (info.window, info.app, info.instance, info.title, info.rect, info.verdict)
+        if focus != self._reported_focus:
+            self._reported_focus = focus
             self.counters["focus_changes"] += 1
             self.recorder.focus_changed(t, info)
         excluded = tuple(sorted(t_.rect for t_ in self._tops.values() if t_.mapped and t_.verdict == "excluded"))

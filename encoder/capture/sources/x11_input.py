@@ -28,10 +28,11 @@ import time
 from Xlib import X
 from Xlib.ext import record
 
+from ...errors import SourceUnavailableError
 from .. import clock as _clock
 from ..events import BUTTON, KEY, POINTER, SCROLL
 from ..keys import CONTROL, LOCK, MOD1, MOD2, MOD4, MOD5, SHIFT, keysym_text
-from . import Source, SourceUnavailable
+from . import Source
 from ._x11 import ConnectionClosed, XError, calibrate, open_display, quiet_errors
 
 # type, detail, (sequence), time, (root, event, child), root_x, root_y, (event_x, event_y), state, (same_screen, pad)
@@ -64,7 +65,7 @@ class X11Input(Source):
         quiet_errors(self.ctl, self.counters)
         if not self.data.has_extension("RECORD"):
             self.close_displays()
-            raise SourceUnavailable("the X server lacks the RECORD extension (input cannot be recorded)")
+            raise SourceUnavailableError("the X server lacks the RECORD extension (input cannot be recorded)")
         if recorder.server_clock.offset_us is None:
             calibrate(self.ctl, recorder.server_clock)
         self.policy = recorder.policy
@@ -86,7 +87,7 @@ class X11Input(Source):
         # RecordEnableContext answers StartOfData once the server records; wait for it so that
         # input from the moment start() returns is captured
         if not self._started.wait(5):
-            raise SourceUnavailable("the X server did not start recording input within 5 s")
+            raise SourceUnavailableError("the X server did not start recording input within 5 s")
         if self._error is not None:
             raise self._error
 
@@ -136,7 +137,7 @@ class X11Input(Source):
             self._read_raw()
             self.counters["thread_cpu_s"] = round(time.thread_time(), 3)
         except (ConnectionClosed, OSError) as exc:
-            self.fail(SourceUnavailable(f"lost the X connection: {exc}"))
+            self.fail(SourceUnavailableError(f"lost the X connection: {exc}"))
         except BaseException as exc:
             self.fail(exc)
         finally:
@@ -223,10 +224,10 @@ class X11Input(Source):
             counters["refused"] += len(events) - accepted
 
     def _keysym(self, keycode: int, index: int) -> int:
-        key = (keycode, index)
-        sym = self._keysyms.get(key)
+        slot = (keycode, index)   # the keysym in column ``index`` of the keycode's mapping
+        sym = self._keysyms.get(slot)
         if sym is None:
-            sym = self._keysyms[key] = self.ctl.keycode_to_keysym(keycode, index)
+            sym = self._keysyms[slot] = self.ctl.keycode_to_keysym(keycode, index)
         return sym
 
     def _key(self, t: int, keycode: int, pressed: bool, state: int):

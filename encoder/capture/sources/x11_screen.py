@@ -27,9 +27,10 @@ import time
 
 import numpy as np
 
+from ...errors import SourceUnavailableError
 from .. import clock as _clock
 from ..screen import area, blackout, clip, coalesce
-from . import Source, SourceUnavailable
+from . import Source
 from ._x11 import ConnectionClosed, Damage, ShmScreen, XError, monitors, open_display, quiet_errors, shm_supported
 
 _FULL_FRACTION = 0.6   # grab the whole screen when the damaged boxes cover more than this
@@ -75,7 +76,7 @@ class X11Screen(Source):
             try:
                 self.damage = Damage(self.disp)
                 self.damage_note = "XDamage (NonEmpty) + XFixes regions"
-            except SourceUnavailable as exc:
+            except SourceUnavailableError as exc:
                 self.damage_note = f"unavailable: {exc}"
         self._open_grabber()
 
@@ -89,7 +90,7 @@ class X11Screen(Source):
                 for x, y, w, h in monitors(self.disp):
                     made.append(ShmScreen(self.disp, x, y, w, h))
                 self.shm = made
-            except SourceUnavailable as exc:
+            except SourceUnavailableError as exc:
                 for screen in made:
                     screen.close()
                 reason = str(exc)
@@ -101,8 +102,8 @@ class X11Screen(Source):
             try:
                 self.grabber = _mss_class()(display=self.disp.get_display_name())
             except Exception as exc:
-                raise SourceUnavailable(f"cannot grab display {self.disp.get_display_name()!r}: MIT-SHM: "
-                                        f"{reason}; mss: {exc}") from None
+                raise SourceUnavailableError(f"cannot grab display {self.disp.get_display_name()!r}: "
+                                             f"MIT-SHM: {reason}; mss: {exc}") from None
             monitors_ = self.grabber.monitors
             chosen = monitors_[1:] or monitors_[:1]
             self.screens = [(i, m["left"], m["top"], m["width"], m["height"]) for i, m in enumerate(chosen)]
@@ -174,7 +175,7 @@ class X11Screen(Source):
                     due += missed * period
                 self._stop.wait(due - now)
         except (ConnectionClosed, OSError) as exc:
-            self.fail(SourceUnavailable(f"lost the X connection: {exc}"))
+            self.fail(SourceUnavailableError(f"lost the X connection: {exc}"))
         except BaseException as exc:
             self.fail(exc)
 
@@ -280,7 +281,7 @@ class X11Screen(Source):
         """The screen may have been resized: reopen (new monitors, new buffers) and let the
         next tick grab everything; a second failure in a row is an error."""
         if self.counters.get("relayouts_in_a_row", 0):
-            raise SourceUnavailable(f"screen grab failed twice: {cause}") from cause
+            raise SourceUnavailableError(f"screen grab failed twice: {cause}") from cause
         self._close_grabber()
         self._open_grabber()
         self.counters["relayouts_in_a_row"] = 1

@@ -1,4 +1,4 @@
-"""Shard container: writer and reader round trips, ranges, projection, options."""
+"""ShardWriter: Shard container: writer and reader round trips, ranges, projection, options."""
 import io
 import os
 
@@ -61,30 +61,6 @@ def test_writer_and_reader_on_a_file(tmp_path, background):
         assert r.verify() == {name: len(c["t"]) for name, c in src.items()}
 
 
-def test_time_range_reads_only_overlapping_blocks(tmp_path):
-    src = session(20_000)
-    data = encoder.encode({"pointer": src["pointer"]}, block_rows=2000)
-    r = encoder.ShardReader(data)
-    t = src["pointer"]["t"]
-    lo, hi = int(np.quantile(t, 0.3)), int(np.quantile(t, 0.6))
-    got = r.read("pointer", ["x", "t"], start_us=lo, end_us=hi)
-    keep = (t >= lo) & (t < hi)
-    assert got.column_names == ["x", "t"]
-    assert np.array_equal(got.column("t").to_numpy(), t[keep])
-    assert np.array_equal(got.column("x").to_numpy(), src["pointer"]["x"][keep])
-    # blocks entirely outside the range are never touched: corrupt them and read again
-    broken = bytearray(data)
-    outside = [b for b in r.blocks if b.t_max < lo]
-    assert outside
-    for b in outside:  # zero the first chunk (the t column) of each
-        local, head = encoder.shard.format.unpack_block_header(data, b.offset, "x")
-        start = b.offset + local["columns"][0][1][0][0]
-        broken[start:start + 8] = bytes(8)
-    assert encoder.ShardReader(bytes(broken)).read("pointer", start_us=lo, end_us=hi).num_rows == keep.sum()
-    with pytest.raises(encoder.CorruptShardError):
-        encoder.ShardReader(bytes(broken)).read("pointer")
-
-
 def test_flush_by_time_and_explicit_flush(tmp_path):
     path = tmp_path / "t.enc"
     w = encoder.ShardWriter(path, flush_seconds=0.0)
@@ -98,15 +74,6 @@ def test_flush_by_time_and_explicit_flush(tmp_path):
     assert encoder.ShardReader(path).block_rows("pointer") == [1, 1, 1]
     with pytest.raises(encoder.EncoderError, match="closed"):
         w.write("pointer", {"t": [9], "x": [9], "y": [9]})
-
-
-def test_sources_bytes_file_object_and_path(tmp_path):
-    data = encoder.encode(session(100))
-    path = tmp_path / "x.enc"
-    path.write_bytes(data)
-    with open(path, "rb") as f:
-        for source in (data, bytearray(data), memoryview(data), io.BytesIO(data), f, str(path), path):
-            assert encoder.ShardReader(source).read("pointer").num_rows == 100
 
 
 def test_declared_streams_and_errors(tmp_path):

@@ -1,56 +1,13 @@
-"""The privacy policy without an X server: key classes, patterns, files, pause, the window
-timeline it is applied against, and the server clock mapping."""
+"""The privacy policy without an X server: the hotkey, patterns, verdicts, key rows, policy files, pause."""
 from __future__ import annotations
 
 import json
 
 import pytest
 
-from encoder.capture import clock, keys
-from encoder.capture.keys import CLASS_CODE, KEY_CLASSES, key_class, keysym_text, parse_hotkey
-from encoder.capture.policy import (EXCLUDED, NORMAL, SECRET, PauseSwitch, Pattern, Policy, PolicyError,
-                                    worst)
-from encoder.capture.windows import WindowInfo, WindowTimeline
-
-
-# -- key classes ------------------------------------------------------------------------------
-@pytest.mark.parametrize("keysym, name", [
-    (ord("a"), "letter"), (ord("Z"), "letter"), (0xe9, "letter"), (0x010003b1, "letter"),  # é, α (Unicode)
-    (0x6c1, "letter"),                                   # Cyrillic_a (legacy keysym)
-    (ord("0"), "digit"), (ord("9"), "digit"), (0xffb5, "digit"),  # KP_5
-    (0x20, "space"), (0xff80, "space"),
-    (ord("!"), "punctuation"), (ord("/"), "punctuation"), (0xffab, "punctuation"), (0xfe51, "punctuation"),
-    (0xffe1, "modifier"), (0xffe3, "modifier"), (0xffe9, "modifier"), (0xffeb, "modifier"), (0xfe03, "modifier"),
-    (0xffe5, "modifier"),                                 # Caps_Lock
-    (0xff51, "navigation"), (0xff55, "navigation"), (0xff57, "navigation"), (0xff96, "navigation"),
-    (0xff08, "editing"), (0xffff, "editing"),
-    (0xff0d, "enter"), (0xff8d, "enter"), (0xff09, "tab"), (0xfe20, "tab"), (0xff1b, "escape"),
-    (0xffbe, "function"), (0xffc9, "function"),
-    (0x1008ff13, "other"), (0xff61, "other"),            # XF86AudioRaiseVolume, Print
-])
-def test_key_class(keysym, name):
-    assert KEY_CLASSES[key_class(keysym)] == name
-
-
-def test_class_codes_never_collide_with_keysyms():
-    # X keysyms of real keys start at 0x20 (0 is NoSymbol): codes 1-15 are free for classes
-    assert all(1 <= code <= keys.MAX_CLASS_CODE < 0x20 for code in KEY_CLASSES)
-    assert len(set(KEY_CLASSES.values())) == len(KEY_CLASSES)
-
-
-def test_keysym_text():
-    assert [keysym_text(k) for k in (0x61, 0x41, 0x20, 0x7e, 0xe9, 0xff0d, 0xff09, 0xffb7, 0x010020ac)] == \
-        ["a", "A", " ", "~", "é", "\n", "\t", "7", "€"]
-    assert keysym_text(0xffe1) is None and keysym_text(0xff08) is None and keysym_text(0xff51) is None
-
-
-def test_parse_hotkey():
-    assert parse_hotkey("ctrl+alt+shift+p") == (keys.CONTROL | keys.MOD1 | keys.SHIFT, ord("p"))
-    assert parse_hotkey("Super+F12") == (keys.MOD4, 0xffc9)
-    assert parse_hotkey("pause") == (0, 0xff13)
-    for bad in ("", "ctrl+", "hyper+p", "ctrl+notakey"):
-        with pytest.raises(ValueError):
-            parse_hotkey(bad)
+from encoder.capture import keys
+from encoder.capture.keys import CLASS_CODE
+from encoder.capture.policy import EXCLUDED, NORMAL, SECRET, PauseSwitch, Pattern, Policy, PolicyError, worst
 
 
 def test_hotkey_match_ignores_locks_and_case():
@@ -202,64 +159,3 @@ def test_pause_start_paused_and_horizon():
         s.toggle(i * 100)
     assert len(s._times) < 20                 # old history forgotten, memory flat
     assert s.paused_at(99 * 100) == s.paused
-
-
-# -- the window timeline ----------------------------------------------------------------------
-def _win(verdict, title="t", window=1, rect=(0, 0, 100, 100)):
-    return WindowInfo(window, "App", "app", title, rect, verdict)
-
-
-def test_focus_guard_is_conservative():
-    tl = WindowTimeline(guard_us=200, tail_us=20)
-    tl.set_focus(1_000, _win(NORMAL))
-    tl.set_focus(2_000, _win(SECRET, window=2))
-    tl.set_focus(3_000, _win(NORMAL, window=3))
-    assert tl.focus_verdict(1_500) == NORMAL
-    assert tl.focus_verdict(1_850) == SECRET        # just before the prompt was *recorded* taking the focus
-    assert tl.focus_verdict(2_500) == SECRET
-    assert tl.focus_verdict(3_010) == SECRET        # within the tail after it lost it
-    assert tl.focus_verdict(3_050) == NORMAL        # leaving is recorded late: no long guard needed
-    assert tl.focus.window == 3
-    assert WindowTimeline(guard_us=250_000).tail_us == 5_000
-
-
-def test_excluded_areas_over_time():
-    tl = WindowTimeline(guard_us=100, tail_us=100)
-    tl.set_excluded(1_000, [(10, 10, 20, 20)])
-    gen = tl.generation
-    tl.set_excluded(1_500, [(10, 10, 20, 20)])   # unchanged: no new generation
-    assert tl.generation == gen
-    tl.set_excluded(2_000, [(50, 50, 5, 5)])
-    assert tl.excluded_at(15, 15, 1_500) and not tl.excluded_at(15, 15, 2_500)
-    assert tl.excluded_at(15, 15, 2_050)            # within the guard of the move
-    assert tl.excluded_at(52, 52, 1_950) and not tl.excluded_at(52, 52, 1_800)
-    assert set(tl.excluded_rects(1_500, 2_500)) == {(10, 10, 20, 20), (50, 50, 5, 5)}
-    assert tl.excluded_rects(3_000, 3_000) == [(50, 50, 5, 5)]
-    tl.set_excluded(4_000, [(0, 0, 0, 5)])          # empty rectangles are ignored
-    assert tl.excluded_rects(4_000, 4_000) == []
-
-
-# -- the server clock -------------------------------------------------------------------------
-def test_server_clock_maps_and_bounds():
-    c = clock.ServerClock()
-    c.calibrate(1_000, before_us=50_000_300, after_us=50_000_700)
-    assert c.to_us(1_000, received_us=60_000_000) == 50_000_300
-    assert c.to_us(1_250, received_us=60_000_000) == 50_250_300
-    # an event can not be mapped after its arrival: the offset is lowered
-    assert c.to_us(2_000, received_us=50_900_000) == 50_900_000
-    assert c.corrections == 1
-    assert c.to_us(1_000, received_us=60_000_000) == 49_900_000
-
-
-def test_server_clock_wraps():
-    c = clock.ServerClock()
-    top = (1 << 32) - 10
-    assert c.to_us(top, received_us=10_000_000) == 10_000_000
-    assert c.to_us(5, received_us=10_015_000) == 10_015_000          # across the wrap
-    assert c.to_us(top + 2, received_us=10_020_000) == 10_002_000    # a late event from before it
-    assert c.to_us(20, received_us=10_100_000) == 10_030_000
-
-
-def test_anchor():
-    a = clock.anchor()
-    assert a["source"] == "CLOCK_MONOTONIC" and abs(a["t0_us"] - clock.now_us()) < 1_000_000
