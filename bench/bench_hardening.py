@@ -27,7 +27,7 @@ import pytest
 
 import encoder
 
-KEY = bytes(range(32))
+ENCRYPTION_KEY = bytes(range(32))
 POLICIES = {"none": "none", "block": "block", "every 1 s": 1.0}
 
 
@@ -43,16 +43,16 @@ def synthetic_session(n: int = 400_000, seed: int = 0) -> dict:
                     "text": [chr(97 + i % 26) if i % 2 == 0 else None for i in range(k)]}}
 
 
-def encode(streams: dict, key) -> bytes:
+def encode(streams: dict, encryption_key) -> bytes:
     out = io.BytesIO()
-    with encoder.ShardWriter(out, key=key, background=False, flush_seconds=None) as w:
+    with encoder.ShardWriter(out, encryption_key=encryption_key, background=False, flush_seconds=None) as w:
         for name, table in streams.items():
             w.write(name, table)
     return out.getvalue()
 
 
-def decode(data: bytes, key) -> dict:
-    with encoder.ShardReader(data, key=key) as r:
+def decode(data: bytes, encryption_key) -> dict:
+    with encoder.ShardReader(data, encryption_key=encryption_key) as r:
         return {name: r.read(name) for name in r.streams}
 
 
@@ -84,7 +84,7 @@ def sealing_share(streams: dict, repeat: int = 5) -> float:
     crypto.ShardCipher.seal = timed
     try:
         for _ in range(repeat):
-            encode(streams, KEY)
+            encode(streams, ENCRYPTION_KEY)
     finally:
         crypto.ShardCipher.seal = original
     return spent[0] / repeat
@@ -99,14 +99,14 @@ def encryption_overhead(streams: dict, repeat: int = 15) -> dict:
     timings removed).
     """
     events = sum(len(c["t"]) if isinstance(c, dict) else c.num_rows for c in streams.values())
-    plain, sealed = encode(streams, False), encode(streams, KEY)
-    assert decode(sealed, KEY).keys() == decode(plain, False).keys()
+    plain, sealed = encode(streams, False), encode(streams, ENCRYPTION_KEY)
+    assert decode(sealed, ENCRYPTION_KEY).keys() == decode(plain, False).keys()
     t = {"encode plain": [], "encode encrypted": [], "decode plain": [], "decode encrypted": []}
     for _ in range(repeat):
         t["encode plain"].append(_median_time(lambda: encode(streams, False), 1))
-        t["encode encrypted"].append(_median_time(lambda: encode(streams, KEY), 1))
+        t["encode encrypted"].append(_median_time(lambda: encode(streams, ENCRYPTION_KEY), 1))
         t["decode plain"].append(_median_time(lambda: decode(plain, False), 1))
-        t["decode encrypted"].append(_median_time(lambda: decode(sealed, KEY), 1))
+        t["decode encrypted"].append(_median_time(lambda: decode(sealed, ENCRYPTION_KEY), 1))
     best = {k: min(v) for k, v in t.items()}
     med = {k: statistics.median(v) for k, v in t.items()}
     sealing = sealing_share(streams)
@@ -127,7 +127,7 @@ def fsync_cost(policy, bursts: int = 200, rows: int = 2000, folder: str | None =
         path = os.path.join(tmp, "s.enc")
         start = time.perf_counter()
         with encoder.ShardWriter(path, fsync=policy, flush_seconds=None, block_rows=rows, background=False,
-                                 key=False) as w:
+                                 encryption_key=False) as w:
             t0 = 0
             for _ in range(bursts):
                 t = t0 + np.cumsum(rng.integers(1, 17, rows)) * 1000
@@ -172,19 +172,19 @@ def session():
     return synthetic_session()
 
 
-@pytest.mark.parametrize("key", [False, KEY], ids=["plain", "encrypted"])
-def test_encode(benchmark, session, key):
+@pytest.mark.parametrize("encryption_key", [False, ENCRYPTION_KEY], ids=["plain", "encrypted"])
+def test_encode(benchmark, session, encryption_key):
     events = sum(len(c["t"]) for c in session.values())
-    data = benchmark.pedantic(encode, args=(session, key), rounds=5, iterations=1)
+    data = benchmark.pedantic(encode, args=(session, encryption_key), rounds=5, iterations=1)
     benchmark.extra_info.update(M_events_per_s=events / benchmark.stats["median"] / 1e6,
                                 bytes_per_event=len(data) / events)
 
 
-@pytest.mark.parametrize("key", [False, KEY], ids=["plain", "encrypted"])
-def test_decode(benchmark, session, key):
+@pytest.mark.parametrize("encryption_key", [False, ENCRYPTION_KEY], ids=["plain", "encrypted"])
+def test_decode(benchmark, session, encryption_key):
     events = sum(len(c["t"]) for c in session.values())
-    data = encode(session, key)
-    benchmark.pedantic(decode, args=(data, key), rounds=5, iterations=1)
+    data = encode(session, encryption_key)
+    benchmark.pedantic(decode, args=(data, encryption_key), rounds=5, iterations=1)
     benchmark.extra_info.update(M_events_per_s=events / benchmark.stats["median"] / 1e6)
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Mapping
 
+from ._deprecation import renamed_module_attributes
+
 
 class EncoderError(Exception):
     """Base class of every error the library raises on bad input or data.
@@ -63,8 +65,12 @@ class LimitError(EncoderError, ValueError):
     """A documented maximum (rows per block, string length, ...) is exceeded."""
 
 
-class KeyRequiredError(EncoderError, ValueError):
-    """An encrypted shard was opened without its key, or with another key."""
+class EncryptionKeyRequiredError(EncoderError, ValueError):
+    """An encrypted shard was opened without its encryption key, or with another key.
+
+    Formerly ``KeyRequiredError`` (a name that still works, with a :class:`DeprecationWarning`:
+    "key" means a keyboard key everywhere else in the package).
+    """
 
 
 class EncryptionUnavailableError(EncoderError, ImportError):
@@ -107,18 +113,5 @@ def check_status(status: int, messages: Mapping[int, str], *, what: str,
     raise error(f"{what}: {messages.get(status, f'status {status}')}")
 
 
-def renamed(module: str, names: Mapping[str, object]):
-    """A module ``__getattr__`` that serves old names with a :class:`DeprecationWarning`.
-
-    ``names`` maps each old name to its new object; ``module`` is the module's name.
-    """
-    import warnings
-
-    def __getattr__(name: str):
-        if name in names:
-            new = names[name]
-            warnings.warn(f"{module}.{name} is deprecated; use {getattr(new, '__module__', module)}."
-                          f"{getattr(new, '__name__', name)}", DeprecationWarning, stacklevel=2)
-            return new
-        raise AttributeError(f"module {module!r} has no attribute {name!r}")
-    return __getattr__
+#: Deprecated names of this module, served with a DeprecationWarning.
+__getattr__ = renamed_module_attributes(__name__, {"KeyRequiredError": EncryptionKeyRequiredError})

@@ -56,9 +56,9 @@ def seeds():
     for name, data in shards.seeds().items():
         # keep the seeds small: a mutated copy must read in a millisecond or two
         if name in ("events", "encrypted", "unclosed"):
-            data = shards._write(small, block_rows=160, key=shards.KEY if name == "encrypted" else False,
+            data = shards._write(small, block_rows=160, encryption_key=shards.KEY if name == "encrypted" else False,
                                  close=name != "unclosed")
-        options = {"key": shards.KEY if name == "encrypted" else False, "recover": name == "unclosed"}
+        options = {"encryption_key": shards.KEY if name == "encrypted" else False, "recover": name == "unclosed"}
         with encoder.ShardReader(data, **options) as r:
             out[name] = (data, options, targets.read_all(r))
     return out
@@ -274,7 +274,7 @@ def test_crafted_footer_json_is_bounded_by_the_file_size():
 
 
 def test_read_side_value_and_stream_limits(monkeypatch):
-    data = shards._write({"command": {"t": [0, 1], "kind": ["x" * 5000, "y"]}}, key=False)
+    data = shards._write({"command": {"t": [0, 1], "kind": ["x" * 5000, "y"]}}, encryption_key=False)
     monkeypatch.setattr(fmt, "MAX_VALUE_BYTES", 4096)  # as if written by a writer with a larger limit
     with pytest.raises(encoder.CorruptShardError, match="exceeds the limit"):
         encoder.ShardReader(data).read("command")

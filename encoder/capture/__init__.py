@@ -14,7 +14,7 @@ guarantees. Its errors (:class:`PolicyError`, :class:`RecorderError`,
 :class:`SourceUnavailableError`) live in :mod:`encoder.errors`.
 """
 from ..errors import PolicyError, RecorderError, SourceUnavailableError
-from ..errors import renamed as _renamed
+from .._deprecation import renamed_module_attributes
 from .clock import ServerClock, anchor, now_us
 from .events import BUTTON, FOCUS, KEY, MARKER, POINTER, SCROLL, EventQueue
 from .keys import KEY_CLASSES, key_class, keysym_text
@@ -24,7 +24,7 @@ from .sources import Source, x11_sources
 from .windows import WindowInfo, WindowTimeline
 
 #: ``SourceUnavailable`` is the former name of :class:`~encoder.errors.SourceUnavailableError`.
-__getattr__ = _renamed(__name__, {"SourceUnavailable": SourceUnavailableError})
+__getattr__ = renamed_module_attributes(__name__, {"SourceUnavailable": SourceUnavailableError})
 
 __all__ = [
     "BUTTON", "EXCLUDED", "EventQueue", "FOCUS", "KEY", "KEY_CLASSES", "MARKER", "MODES", "NORMAL", "POINTER",

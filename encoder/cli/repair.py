@@ -1,6 +1,8 @@
 """``encoder repair PATH [--out OUT]``: give a shard whose writer died its index back."""
 from __future__ import annotations
 
+import argparse
+
 from ..shard.repair import repair
 
 
@@ -11,7 +13,7 @@ def register(sub, common) -> None:
                     "completely written (its header and every chunk checksum intact), stop at the "
                     "first one that is not, and write a new footer and tail after the last good "
                     "block. A sound shard is left as it is. Exit 0 when the result is readable, "
-                    "2 when the file is not a shard (or the key is missing).")
+                    "2 when the file is not a shard (or its encryption key is missing).")
     p.add_argument("path", metavar="PATH", help="shard file")
     p.add_argument("--out", "-o", metavar="OUT",
                    help="write the repaired shard here (default: replace PATH, atomically)")
@@ -19,13 +21,16 @@ def register(sub, common) -> None:
                    help="after a damaged block, keep looking for intact later ones (for files damaged "
                         "in the middle, not only cut short); the damaged bytes stay where they are, "
                         "unreferenced, so `encoder verify` still reports them")
-    p.add_argument("--key-file", metavar="FILE",
-                   help="key of an encrypted shard (default: $ENCODER_KEY or $ENCODER_KEY_FILE)")
+    p.add_argument("--encryption-key-file", metavar="FILE",
+                   help="file holding the encryption key of an encrypted shard (default: $ENCODER_KEY "
+                        "or $ENCODER_KEY_FILE)")
+    # the option's former spelling, still accepted but no longer shown ("key" means a keyboard key)
+    p.add_argument("--key-file", dest="encryption_key_file", help=argparse.SUPPRESS)
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
-    scan = repair(args.path, args.out, key_file=args.key_file, salvage=args.salvage)
+    scan = repair(args.path, args.out, encryption_key_file=args.encryption_key_file, salvage=args.salvage)
     target = args.out or args.path
     rows = scan.rows
     detail = ", ".join(f"{name} {n:,}" for name, n in rows.items()) or "no streams"

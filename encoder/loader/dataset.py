@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import EncoderError
 from . import partition, torch_compat
-from ._deprecated import renamed_arguments
+from .._deprecation import renamed_arguments
 from .index import ShardIndex
 from .prefetch import Prefetcher
 from .samples import SampleBuilder, unbatch

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import EncoderError
-from ._deprecated import renamed_arguments, renamed_attribute
+from .._deprecation import renamed_arguments, renamed_attribute
 from .shard_files import close_quietly, open_shard
 
 log = logging.getLogger("encoder.loader")

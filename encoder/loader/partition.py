@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._deprecated import renamed_arguments, renamed_attribute
+from .._deprecation import renamed_arguments, renamed_attribute
 
 
 def splitmix64(x: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import threading
 from collections import deque
 
-from ._deprecated import renamed_arguments, renamed_attribute
+from .._deprecation import renamed_arguments, renamed_attribute
 from .samples import nbytes
 
 

@@ -41,7 +41,7 @@ import numpy as np
 from .. import backends
 from ..errors import EncoderError
 from ..tiles.layout import FORMATS
-from ._deprecated import renamed_arguments
+from .._deprecation import renamed_arguments
 from .resize import nearest_map, source_ranges
 from .shard_files import ReaderPool
 from .spec import SampleSpec, column_dtype

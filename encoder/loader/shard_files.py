@@ -18,7 +18,7 @@ from collections import OrderedDict
 
 from ..errors import EncoderError, ShardUnavailableError
 from ..shard import ShardReader
-from ._deprecated import renamed_arguments
+from .._deprecation import renamed_arguments
 
 log = logging.getLogger("encoder.loader")
 
@@ -99,7 +99,7 @@ def open_shard(name: str, open_options: dict | None = None,
     """Open shard ``name``; returns ``(reader, file)`` where ``file`` must be closed after the reader.
 
     ``open_options`` go to ``fsspec.open`` (URLs only), ``reader_options`` to
-    :class:`~encoder.ShardReader` (e.g. the ``key`` of encrypted shards).
+    :class:`~encoder.ShardReader` (e.g. the ``encryption_key`` of encrypted shards).
 
     Raises
     ------

@@ -17,9 +17,14 @@ data of a record is its kind and its position (block offset, chunk number), so r
 swapped, moved or replayed between shards or places undetected. A record is
 ``nonce (12) || ciphertext || tag (16)``.
 
-The key (32 bytes) comes from the caller (``key=``: bytes or 64 hex digits; ``key_file=``: a file
-holding either), else from ``ENCODER_KEY`` (hex) or ``ENCODER_KEY_FILE``. ``cryptography`` is an
-optional dependency: ``pip install encoder[crypto]``.
+The key (32 bytes) comes from the caller (``encryption_key=``: bytes or 64 hex digits;
+``encryption_key_file=``: a file holding either), else from ``ENCODER_KEY`` (hex) or
+``ENCODER_KEY_FILE`` (environment variables keep their names: they are deployed configuration).
+``cryptography`` is an optional dependency: ``pip install encoder[crypto]``. In this module "key"
+means the encryption key; everywhere else in the package it means a keyboard key, which is why
+the public arguments are ``encryption_key=`` and ``encryption_key_file=`` (their former names
+``key=`` and ``key_file=`` still work, with a :class:`DeprecationWarning`, through
+:data:`renamed_key_arguments`).
 """
 from __future__ import annotations
 
@@ -28,7 +33,8 @@ import hmac
 import os
 import struct
 
-from ..errors import CorruptShardError, EncryptionUnavailableError, KeyRequiredError
+from .._deprecation import renamed_arguments
+from ..errors import CorruptShardError, EncryptionKeyRequiredError, EncryptionUnavailableError
 
 ALGORITHM, KDF = "AES-256-GCM", "HKDF-SHA256"
 KEY_BYTES, SALT_BYTES, CHECK_BYTES, NONCE_BYTES, TAG_BYTES = 32, 32, 8, 12, 16
@@ -49,20 +55,21 @@ def _aesgcm():
     return AESGCM
 
 
-def parse_key(key, what: str = "key") -> bytes:
+def parse_key(key, what: str = "encryption key") -> bytes:
     """A 32-byte key from bytes or a string of 64 hex digits."""
     if isinstance(key, str):
         text = "".join(key.split())
         try:
             raw = bytes.fromhex(text)
         except ValueError:
-            raise KeyRequiredError(f"{what} is not hexadecimal (expected {2 * KEY_BYTES} hex digits)") from None
+            raise EncryptionKeyRequiredError(
+                f"{what} is not hexadecimal (expected {2 * KEY_BYTES} hex digits)") from None
     elif isinstance(key, (bytes, bytearray, memoryview)):
         raw = bytes(key)
     else:
-        raise KeyRequiredError(f"{what} must be bytes or a hex string, not {type(key).__name__}")
+        raise EncryptionKeyRequiredError(f"{what} must be bytes or a hex string, not {type(key).__name__}")
     if len(raw) != KEY_BYTES:
-        raise KeyRequiredError(f"{what} has {len(raw)} bytes; AES-256 needs {KEY_BYTES}")
+        raise EncryptionKeyRequiredError(f"{what} has {len(raw)} bytes; AES-256 needs {KEY_BYTES}")
     return raw
 
 
@@ -73,14 +80,16 @@ def read_key_file(path) -> bytes:
     if len(content) == KEY_BYTES:
         return content
     try:
-        return parse_key(content.decode("ascii"), f"key file {os.fspath(path)!r}")
+        return parse_key(content.decode("ascii"), f"encryption key file {os.fspath(path)!r}")
     except UnicodeDecodeError:
-        raise KeyRequiredError(f"key file {os.fspath(path)!r} holds neither {KEY_BYTES} bytes nor hex") from None
+        raise EncryptionKeyRequiredError(
+            f"encryption key file {os.fspath(path)!r} holds neither {KEY_BYTES} bytes nor hex") from None
 
 
 def resolve_key(key=None, key_file=None) -> bytes | None:
     """The master key from, in order: ``key``, ``key_file``, ``$ENCODER_KEY``, ``$ENCODER_KEY_FILE``.
 
+    ``key`` and ``key_file`` are the public ``encryption_key=`` and ``encryption_key_file=``.
     ``key=False`` means "no key", whatever the environment says. Returns None when there is none.
     """
     if key is False:
@@ -94,6 +103,11 @@ def resolve_key(key=None, key_file=None) -> bytes | None:
     if os.environ.get("ENCODER_KEY_FILE"):
         return read_key_file(os.environ["ENCODER_KEY_FILE"])
     return None
+
+
+#: Former names of the public encryption key arguments ("key" now means a keyboard key only).
+#: Former names of the encryption key's arguments ("key" now means a keyboard key).
+renamed_key_arguments = renamed_arguments(key="encryption_key", key_file="encryption_key_file")
 
 
 def _derive(master: bytes, salt: bytes) -> tuple[bytes, bytes]:
@@ -139,12 +153,13 @@ class ShardCipher:
         if len(salt) != SALT_BYTES or len(check) != CHECK_BYTES:
             raise CorruptShardError("header: malformed encryption salt or key check", **where)
         if master is None:
-            raise KeyRequiredError("the shard is encrypted (AES-256-GCM): pass key= or key_file=, or set "
-                                   "ENCODER_KEY (64 hex digits) or ENCODER_KEY_FILE", shard=shard)
+            raise EncryptionKeyRequiredError("the shard is encrypted (AES-256-GCM): pass encryption_key= or "
+                                             "encryption_key_file=, or set ENCODER_KEY (64 hex digits) or "
+                                             "ENCODER_KEY_FILE", shard=shard)
         cipher = cls(master, salt)
         if not hmac.compare_digest(cipher.check, check):
-            raise KeyRequiredError("wrong key: this shard was encrypted with another key (or its header "
-                                   "was altered)", shard=shard)
+            raise EncryptionKeyRequiredError("wrong encryption key: this shard was encrypted with another key "
+                                             "(or its header was altered)", shard=shard)
         return cipher
 
     def header(self, metadata_json: bytes) -> dict:

@@ -75,10 +75,11 @@ class ShardReader(ReaderFrames):
     Parameters
     ----------
     source : str, os.PathLike, bytes-like or binary file object
-    key, key_file : bytes, str or path, optional
-        Key of an encrypted shard (32 bytes or 64 hex digits), or a file holding it. Default:
-        ``$ENCODER_KEY`` or ``$ENCODER_KEY_FILE``. Plain shards ignore it. Without the right
-        key an encrypted shard raises :class:`~encoder.errors.KeyRequiredError`.
+    encryption_key, encryption_key_file : bytes, str or path, optional
+        Encryption key of an encrypted shard (32 bytes or 64 hex digits), or a file holding it.
+        Default: ``$ENCODER_KEY`` or ``$ENCODER_KEY_FILE``. Plain shards ignore it. Without the
+        right key an encrypted shard raises :class:`~encoder.errors.EncryptionKeyRequiredError`.
+        The former names ``key=`` and ``key_file=`` still work, with a :class:`DeprecationWarning`.
     recover : bool
         Read a shard whose footer is missing or damaged (its writer was killed) by scanning
         its blocks: every block completely written is read, the first incomplete one and
@@ -86,23 +87,24 @@ class ShardReader(ReaderFrames):
         ``encoder repair`` writes such a shard back with a new footer.
     """
 
-    def __init__(self, source, *, key=None, key_file=None, recover: bool = False):
+    @crypto.renamed_key_arguments
+    def __init__(self, source, *, encryption_key=None, encryption_key_file=None, recover: bool = False):
         self._data, self.name, self._closer = _open(source)
         #: None when the footer was read; else the scan that replaced it (``recover=True``)
         self.recovered = None
         try:
-            self._load(key, key_file, recover)
+            self._load(encryption_key, encryption_key_file, recover)
         except BaseException:
             self.close()
             raise
 
-    def _load(self, key, key_file, recover: bool):
+    def _load(self, encryption_key, encryption_key_file, recover: bool):
         data, name = self._data, self.name
         self.version, header, first = fmt.unpack_header(data[:fmt.HEADER.size + fmt.MAX_METADATA], name)
         spec = fmt.required_features(self.version, header, name)
         self._cipher = None
         if "encryption" in spec.get("required", ()):
-            master = crypto.resolve_key(key, key_file)
+            master = crypto.resolve_key(encryption_key, encryption_key_file)
             self._cipher = crypto.ShardCipher.from_header(spec.get("encryption"), master, name)
             header = fmt.loads(self._cipher.metadata(spec["encryption"], name), "metadata", shard=name,
                                offset=fmt.HEADER.size)

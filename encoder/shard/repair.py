@@ -12,7 +12,9 @@ from .reader import ShardReader
 from .scan import Scan, scan_blocks
 
 
-def repair(path, out=None, *, key=None, key_file=None, salvage: bool = False, level: int = 3) -> Scan:
+@crypto.renamed_key_arguments
+def repair(path, out=None, *, encryption_key=None, encryption_key_file=None, salvage: bool = False,
+           level: int = 3) -> Scan:
     """Rebuild the footer of the shard at ``path`` from its blocks; returns the :class:`Scan`.
 
     Parameters
@@ -22,8 +24,10 @@ def repair(path, out=None, *, key=None, key_file=None, salvage: bool = False, le
     out : str or os.PathLike, optional
         Where to write the repaired shard. Default: replace ``path`` (atomically: a new file is
         written beside it, synced, then renamed over it).
-    key, key_file : optional
-        Key of an encrypted shard (the new footer must be sealed with it).
+    encryption_key, encryption_key_file : optional
+        Encryption key of an encrypted shard, or a file holding it (the new footer must be sealed
+        with it); as in :class:`~encoder.ShardReader`. The former names ``key=`` and ``key_file=``
+        still work, with a :class:`DeprecationWarning`.
     salvage : bool
         Keep looking for intact blocks after a damaged one (see :func:`scan_blocks`).
     level : int
@@ -47,7 +51,8 @@ def repair(path, out=None, *, key=None, key_file=None, salvage: bool = False, le
     5
     """
     name = os.fspath(path)
-    with ShardReader(name, key=key, key_file=key_file, recover=True) as reader:
+    with ShardReader(name, encryption_key=encryption_key, encryption_key_file=encryption_key_file,
+                     recover=True) as reader:
         data, scan = reader._data, reader.recovered
         if scan is None:  # the footer is sound: nothing to rebuild
             scan = Scan(schemas=dict(reader._schemas), end=reader._data_end, size=reader.size,

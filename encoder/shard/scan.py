@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-from ..errors import CorruptShardError
+from ..errors import CorruptShardError, EncryptionKeyRequiredError
 from . import crypto
 from . import format as fmt
 from .blocks import check_descriptor
@@ -101,7 +101,7 @@ def scan_blocks(data, first: int, shard, cipher: "crypto.ShardCipher | None" = N
             desc, end = _block_at(data, pos, scan.schemas, shard, cipher)
             if desc["seq"] <= seq:
                 raise CorruptShardError(f"block number {desc['seq']} after {seq}", shard=shard, offset=pos)
-        except (CorruptShardError, crypto.KeyRequiredError) as exc:
+        except (CorruptShardError, EncryptionKeyRequiredError) as exc:
             if not salvage:
                 scan.stopped, scan.stopped_at = exc.detail, pos
                 break

@@ -101,10 +101,12 @@ class ShardWriter(WriterFrames):
         ``'none'`` also syncs on :meth:`flush` and :meth:`close`. docs/hardening.md has the
         measured cost of each. Either way a killed writer leaves every block it completed
         recoverable (``encoder repair``).
-    key, key_file : bytes, str or path, optional
+    encryption_key, encryption_key_file : bytes, str or path, optional
         Encrypt the shard (AES-256-GCM, format 1.1) with this 32-byte key (bytes or 64 hex
         digits), or the key in this file. Default: ``$ENCODER_KEY`` (hex) or
-        ``$ENCODER_KEY_FILE`` when set; ``key=False`` never encrypts. Needs ``encoder[crypto]``.
+        ``$ENCODER_KEY_FILE`` when set; ``encryption_key=False`` never encrypts. Needs
+        ``encoder[crypto]``. The former names ``key=`` and ``key_file=`` still work, with a
+        :class:`DeprecationWarning`.
 
     Examples
     --------
@@ -116,15 +118,16 @@ class ShardWriter(WriterFrames):
     3
     """
 
+    @crypto.renamed_key_arguments
     def __init__(self, path, *, metadata: dict | None = None, block_rows: int = 65536,
                  flush_seconds: float | None = 30.0, level: int = 1, background: bool = True,
-                 max_pending: int = 4, fsync="none", key=None, key_file=None):
+                 max_pending: int = 4, fsync="none", encryption_key=None, encryption_key_file=None):
         if not 1 <= block_rows <= fmt.MAX_BLOCK_ROWS:
             raise LimitError(f"block_rows must be in [1, {fmt.MAX_BLOCK_ROWS}], not {block_rows}")
         self.block_rows, self.flush_seconds = block_rows, flush_seconds
         self._fsync_every = _fsync_policy(fsync)
         self._synced_at = time.monotonic()
-        master = crypto.resolve_key(key, key_file)
+        master = crypto.resolve_key(encryption_key, encryption_key_file)
         self._cipher = crypto.ShardCipher.new(master) if master is not None else None
         self.name = os.fspath(path) if isinstance(path, (str, os.PathLike)) else getattr(path, "name", "<stream>")
         self._own = isinstance(path, (str, os.PathLike))

@@ -11,6 +11,40 @@ The shard layer's ``ShardWriter.add_frame`` and ``ShardReader.frame`` & co.
 (:mod:`encoder.shard.frames`) drive them; tiles sees a shard only through its block sink and
 block reader seams. docs/tiles.md describes the design and the measurements behind it.
 """
+from .. import backends
+from ..errors import check_status
 from .layout import FORMATS, MAX_SIDE
+
+_CAPTURE = ("stage", "gather", "tile_hash", "TileStore", "encode_full", "encode_delta")
+_READ = ("decode_grid", "mark_pages", "assemble", "assemble_at", "assemble_bands")
+
+
+def _native_set() -> dict:
+    tiles = backends.native("_tiles")
+    return {n: getattr(tiles, n) for n in _CAPTURE}
+
+
+def _numba_set() -> dict:
+    import numpy as np
+
+    from . import _numba
+
+    def decode_grid(blob, ids, limit):
+        status = int(_numba.decode_grid(blob, ids, np.int64(limit)))
+        return check_status(status, _numba.GRID_ERRORS, what="grid")
+    return {n: getattr(_numba, n) for n in _READ} | {"decode_grid": decode_grid}
+
+
+def _reference_set() -> dict:
+    from . import reference
+    return {n: getattr(reference, n, None) for n in _CAPTURE + _READ}
+
+
+def _warmup() -> None:
+    from . import _numba
+    _numba.warmup()
+
+
+backends.declare("tiles", native=_native_set, reference=_reference_set, lazy=_READ, native_lazy=_numba_set, warmup=_warmup)
 
 __all__ = ["FORMATS", "MAX_SIDE"]

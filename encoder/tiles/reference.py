@@ -45,7 +45,7 @@ import numpy as np
 import xxhash
 
 from ..errors import CorruptShardError
-from .layout import GRID_DELTA, GRID_FULL, candidates_of, grid_shape  # noqa: F401 (the spec names it)
+from .layout import GRID_DELTA, GRID_FULL, grid_shape
 
 _U64 = (1 << 64) - 1
 

@@ -8,7 +8,7 @@ TARGET is one of:
 * ``reader``   ``ShardReader``: every stream read, every block, a time range, ``verify``
 * ``frames``   the frame methods (``frame``, ``frames``, ``frame_at``) of shards with frames
 * ``recover``  ``ShardReader(recover=True)`` (the repair scan) and ``encoder.shard.repair``
-* ``crypto``   ``ShardReader(key=...)`` on encrypted shards
+* ``crypto``   ``ShardReader(encryption_key=...)`` on encrypted shards
 * ``cli``      ``encoder verify`` (``verify_one``) and ``repair`` on a file
 * ``all``      all of the above on each input (the default)
 
@@ -65,7 +65,7 @@ def fuzz_reader(data: bytes) -> None:
 
 def fuzz_frames(data: bytes) -> None:
     def frames_only():
-        with encoder.ShardReader(data, key=False) as r:
+        with encoder.ShardReader(data, encryption_key=False) as r:
             if hasattr(r, "frame"):
                 r.configure_frame_cache(64 << 20, parallel=False)
                 targets.read_all(r, every_block=False)
@@ -77,15 +77,15 @@ def fuzz_recover(data: bytes) -> None:
 
 
 def fuzz_crypto(data: bytes) -> None:
-    _guard(targets.exercise, data, key=shards.KEY)
+    _guard(targets.exercise, data, encryption_key=shards.KEY)
 
 
 def fuzz_cli(data: bytes) -> None:
-    targets.run_entry_points(data, key=shards.KEY, cli=True, strict=True)
+    targets.run_entry_points(data, encryption_key=shards.KEY, cli=True, strict=True)
 
 
 def fuzz_all(data: bytes) -> None:
-    targets.run_entry_points(data, key=shards.KEY, cli=False, strict=True)
+    targets.run_entry_points(data, encryption_key=shards.KEY, cli=False, strict=True)
 
 
 TARGETS = {"decode": fuzz_decode, "reader": fuzz_reader, "frames": fuzz_frames, "recover": fuzz_recover,

@@ -21,7 +21,7 @@ def corpus() -> dict[str, bytes]:
     events = out["events"]
     out["truncated"] = events[: len(events) // 2]
     out["tiny-unclosed"] = shards._write({"pointer": {"t": [0, 1], "x": [0, 1], "y": [1, 0]}},
-                                         close=False, key=False)
+                                         close=False, encryption_key=False)
     layout = mutate.Layout(out["tiny"])
     out["tiny-empty-index"] = mutate.reseal_footer(out["tiny"], layout, {"streams": {}, "blocks": []})
     return out

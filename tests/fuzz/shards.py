@@ -54,22 +54,22 @@ def _write(session: dict, *, close: bool = True, block_rows: int = 128, **option
 
 def events(**options) -> bytes:
     """Every built-in event stream and a declared one; 3 pointer blocks. About 6 KB."""
-    return _write(_session(), key=False, **options)
+    return _write(_session(), encryption_key=False, **options)
 
 
 def tiny() -> bytes:
     """One pointer block of 3 rows."""
-    return _write({"pointer": {"t": [0, 8000, 16000], "x": [3, 4, 6], "y": [0, -1, -1]}}, key=False)
+    return _write({"pointer": {"t": [0, 8000, 16000], "x": [3, 4, 6], "y": [0, -1, -1]}}, encryption_key=False)
 
 
 def encrypted() -> bytes:
     """:func:`events`, encrypted with :data:`KEY`."""
-    return _write(_session(), key=KEY)
+    return _write(_session(), encryption_key=KEY)
 
 
 def unclosed() -> bytes:
     """:func:`events` as a killed writer leaves it: blocks, no footer."""
-    return _write(_session(), close=False, key=False)
+    return _write(_session(), close=False, encryption_key=False)
 
 
 def frames() -> bytes | None:
@@ -77,7 +77,7 @@ def frames() -> bytes | None:
     if not hasattr(encoder.ShardWriter, "add_frame"):
         return None
     out = io.BytesIO()
-    w = encoder.ShardWriter(out, metadata=CLOCK, flush_seconds=None, background=False, key=False)
+    w = encoder.ShardWriter(out, metadata=CLOCK, flush_seconds=None, background=False, encryption_key=False)
     w.configure_frames(tile=8, block_frames=2)
     image = np.zeros((24, 40, 4), np.uint8)
     for i in range(3):
@@ -91,7 +91,7 @@ def frames() -> bytes | None:
 def seeds() -> dict[str, bytes]:
     """Every seed shard, by name."""
     out = {"events": events(), "tiny": tiny(), "encrypted": encrypted(), "unclosed": unclosed(),
-           "empty": _write({}, key=False)}
+           "empty": _write({}, encryption_key=False)}
     try:
         framed = frames()
     except Exception:  # noqa: BLE001 - the frame work is young; the rest must not depend on it

@@ -58,12 +58,13 @@ def read_all(reader, *, frames: bool = True, every_block: bool = True) -> dict:
     return out
 
 
-def exercise(data, *, key=None, recover: bool = False, verify: bool = True) -> tuple[dict, dict | None]:
+def exercise(data, *, encryption_key=None, recover: bool = False, verify: bool = True) -> tuple[dict, dict | None]:
     """Open ``data`` and read everything; returns (read results, verify() counts or None).
 
     Raises whatever the reader raises (an EncoderError for any bad input).
     """
-    with encoder.ShardReader(data, key=key if key is not None else False, recover=recover) as reader:
+    with encoder.ShardReader(data, encryption_key=encryption_key if encryption_key is not None else False,
+                             recover=recover) as reader:
         results = read_all(reader)
         counts = reader.verify() if verify else None
         return results, counts
@@ -86,7 +87,7 @@ def wrapped_cause(exc: BaseException) -> BaseException | None:
     return cause
 
 
-def run_entry_points(data: bytes, *, key=None, cli: bool = False, strict: bool = True) -> None:
+def run_entry_points(data: bytes, *, encryption_key=None, cli: bool = False, strict: bool = True) -> None:
     """Every entry point over ``data``; returns normally when each decodes or raises EncoderError.
 
     ``strict`` re-raises the cause of a wrapped codec error (see module doc) so that the fuzzer
@@ -108,14 +109,14 @@ def run_entry_points(data: bytes, *, key=None, cli: bool = False, strict: bool =
         return guarded(lambda: exercise(data, **kwargs) or True) or failed
 
     # each variant only where it reads differently: recover=True where the index is unusable,
-    # the key where the header says 1.1 (a plain shard ignores keys)
+    # the encryption key where the header says 1.1 (a plain shard ignores it)
     encrypted = len(data) >= 12 and data[10:12] != b"\0\0"
     if attempt() is failed:
         attempt(recover=True)
-        if key is not None and encrypted:
-            attempt(key=key, recover=True)
-    if key is not None and encrypted:
-        attempt(key=key)
+        if encryption_key is not None and encrypted:
+            attempt(encryption_key=encryption_key, recover=True)
+    if encryption_key is not None and encrypted:
+        attempt(encryption_key=encryption_key)
     if cli:
         from encoder.cli.verify import verify_one
         from encoder.shard.repair import repair
@@ -127,5 +128,6 @@ def run_entry_points(data: bytes, *, key=None, cli: bool = False, strict: bool =
             if "a bug in encoder" in message:
                 raise AssertionError(message)
             out = os.path.join(folder, "repaired.enc")
-            if guarded(repair, path, out, key=key if key is not None else False) is not None:
-                guarded(exercise, out, key=key)
+            if guarded(repair, path, out,
+                       encryption_key=encryption_key if encryption_key is not None else False) is not None:
+                guarded(exercise, out, encryption_key=encryption_key)

@@ -398,19 +398,19 @@ def test_background_frames_need_a_background_writer():
 def test_encrypted_shard_frames():
     """Pages are decrypted and decompressed straight into the page cache."""
     import inspect
-    if "key" not in inspect.signature(ShardWriter).parameters:
+    if "encryption_key" not in inspect.signature(ShardWriter).parameters:
         pytest.skip("no encryption in this tree")
-    key = bytes(range(32))
+    encryption_key = bytes(range(32))
     frames, _ = session(np.random.default_rng(22), 12, 30, 41, 4)
     out = io.BytesIO()
     try:
-        with ShardWriter(out, key=key, metadata=CLOCK) as w:
+        with ShardWriter(out, encryption_key=encryption_key, metadata=CLOCK) as w:
             w.configure_frames(tile=8, page_bytes=8 * 8 * 4 * 8)
             for i, f in enumerate(frames):
                 w.add_frame(i, f)
     except ImportError as exc:  # the crypto extra is not installed
         pytest.skip(str(exc))
-    reader = ShardReader(out.getvalue(), key=key)
+    reader = ShardReader(out.getvalue(), encryption_key=encryption_key)
     check_all(reader, frames)
     assert np.array_equal(reader.frames([3, 4, 5]), np.stack(frames[3:6]))
 

@@ -1,17 +1,11 @@
-"""Shard container: writer and reader round trips, ranges, projection, options."""
+"""ShardReader: time ranges read only the overlapping blocks; paths, bytes and file objects."""
 import io
-import os
 
 import numpy as np
 import pyarrow as pa
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 import encoder
-from encoder.streams import Column, Stream
-from common import assert_same_stream
-from strategies import stream_tables
 
 EVENT_STREAMS = ["pointer", "button", "scroll", "key", "focus", "command", "marker"]
 

@@ -1,4 +1,4 @@
-"""ShardWriter: Shard container: writer and reader round trips, ranges, projection, options."""
+"""ShardWriter, checked by reading back: round trips, flushing, declared streams, limits, background errors."""
 import io
 import os
 

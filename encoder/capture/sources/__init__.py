@@ -28,10 +28,10 @@ They are imported only when used, so ``import encoder`` needs none of those pack
 from __future__ import annotations
 
 from ...errors import SourceUnavailableError
-from ...errors import renamed as _renamed
+from ..._deprecation import renamed_module_attributes
 
 #: ``SourceUnavailable`` is the former name of :class:`~encoder.errors.SourceUnavailableError`.
-__getattr__ = _renamed(__name__, {"SourceUnavailable": SourceUnavailableError})
+__getattr__ = renamed_module_attributes(__name__, {"SourceUnavailable": SourceUnavailableError})
 
 
 class Source:

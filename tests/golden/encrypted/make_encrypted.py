@@ -20,7 +20,8 @@ KEY = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 
 def main():
     path = HERE / "v1.1-session.enc"
-    with encoder.ShardWriter(path, metadata=METADATA, block_rows=1000, flush_seconds=None, key=KEY) as w:
+    with encoder.ShardWriter(path, metadata=METADATA, block_rows=1000, flush_seconds=None,
+                             encryption_key=KEY) as w:
         for stream, columns in expected().items():
             w.write(stream, columns)
     print("wrote", path)
