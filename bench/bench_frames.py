@@ -292,8 +292,8 @@ def test_long_shard_random_access(benchmark):
         w0 = time.perf_counter()
         benchmark.pedantic(reader.frame, args=(i,), rounds=1, iterations=1) if not times else reader.frame(i)
         times.append(1000 * (time.perf_counter() - w0))
-        store = next(iter(frames.stores.values()))
-        pages.append(len(np.unique(np.searchsorted(store.firsts, frames.ids(frames.row(i, 0)), "right"))))
+        store = next(iter(frames.pages.stores.values()))
+        pages.append(len(np.unique(np.searchsorted(store.firsts, frames.ids(frames.index.row(i, 0)), "right"))))
     stats = reader.frame_stats()
     screen = stats["screen_info"][0]
     figures = {"frames": count, "minutes": (screen["t_last"] - screen["t_first"]) / 6e7,

@@ -5,7 +5,7 @@ import sys
 import pytest
 
 import encoder
-from common import assert_same_stream
+from common import assert_golden
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent / "golden"))
 from make_golden import METADATA, expected  # noqa: E402
@@ -21,9 +21,4 @@ def test_there_is_a_golden_shard_of_the_current_version():
 @pytest.mark.parametrize("path", GOLDEN, ids=lambda p: p.name)
 def test_golden_shard_decodes_exactly(path):
     with encoder.ShardReader(path) as r:
-        assert {k: r.metadata[k] for k in METADATA} == METADATA
-        source = expected()
-        assert set(r.streams) == set(source)
-        for name, columns in source.items():
-            assert_same_stream(name, r.read(name), columns)
-        r.verify()
+        assert_golden(r, METADATA, expected())

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import encoder
-from encoder.testing.synthetic import generate_session, session_metadata, to_tables
+from encoder.testing.synthetic import generate_session, session_metadata, to_tables, write_sample
 
 HAVE_FRAMES = hasattr(encoder.ShardWriter, "add_frame")
 needs_frames = pytest.mark.skipif(not HAVE_FRAMES, reason="ShardWriter.add_frame (issue 3) is not in this tree")
@@ -42,3 +42,13 @@ def same_sample(a: dict, b: dict) -> None:
             assert a[k].dtype == b[k].dtype and np.array_equal(a[k], b[k]), k
         else:
             assert a[k] == b[k], k
+
+
+def write_sessions(folder, lengths, *, first_seed: int, prefix: str) -> list[str]:
+    """Synthetic event-only shards ``{prefix}{i}.enc`` of ``lengths`` seconds, seeds from ``first_seed``."""
+    paths = []
+    for i, seconds in enumerate(lengths):
+        path = str(folder / f"{prefix}{i}.enc")
+        write_sample(path, seconds=seconds, seed=first_seed + i)
+        paths.append(path)
+    return paths

@@ -3,20 +3,13 @@ from __future__ import annotations
 
 import pytest
 
-from encoder.testing.synthetic import write_sample
-from loader.common import HAVE_FRAMES, write_frames_shard
+from loader.common import HAVE_FRAMES, write_frames_shard, write_sessions
 
 
 @pytest.fixture(scope="module")
 def shards(tmp_path_factory):
     """Three event-only shards of different lengths."""
-    folder = tmp_path_factory.mktemp("shards")
-    paths = []
-    for i, seconds in enumerate((12, 8, 15)):
-        path = str(folder / f"s{i}.enc")
-        write_sample(path, seconds=seconds, seed=i + 1)
-        paths.append(path)
-    return paths
+    return write_sessions(tmp_path_factory.mktemp("shards"), (12, 8, 15), first_seed=1, prefix="s")
 
 
 @pytest.fixture(scope="module")

@@ -71,9 +71,11 @@ def test_native_and_reference_write_the_same_bytes(seed):
 
 
 def test_warmup_compiles_every_kernel():
+    import numba
+
     from encoder.loader import _numba
     _numba.warmup()
     for name in ("crop", "resize_nearest", "resize_box"):
-        assert getattr(_numba, name).signatures, name
+        assert numba.config.DISABLE_JIT or getattr(_numba, name).signatures, name
         assert getattr(backends.loader_kernels("native"), name) is getattr(_numba, name)
         assert getattr(backends.loader_kernels("reference"), name) is getattr(reference, name)

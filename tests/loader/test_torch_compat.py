@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from encoder.loader import ShardDataset, ShardMapDataset, collate, to_torch
-from encoder.testing.synthetic import write_sample
+from loader.common import write_sessions
 
 try:
     import torch
@@ -44,13 +44,7 @@ def test_import_without_torch(shards):
 # -- inside PyTorch -----------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def torch_shards(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("torch-shards")
-    paths = []
-    for i, seconds in enumerate((10, 6, 13)):
-        path = str(folder / f"t{i}.enc")
-        write_sample(path, seconds=seconds, seed=20 + i)
-        paths.append(path)
-    return paths
+    return write_sessions(tmp_path_factory.mktemp("torch-shards"), (10, 6, 13), first_seed=20, prefix="t")
 
 
 def ids(batch) -> list:

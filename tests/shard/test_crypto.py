@@ -12,7 +12,7 @@ import pytest
 pytest.importorskip("cryptography")
 
 import encoder  # noqa: E402
-from common import assert_same_stream  # noqa: E402
+from common import assert_golden, assert_same_stream  # noqa: E402
 from encoder.shard import crypto  # noqa: E402
 from encoder.shard import format as fmt  # noqa: E402
 from encoder.shard.repair import repair  # noqa: E402
@@ -241,12 +241,7 @@ def test_without_cryptography_the_error_says_what_to_install(monkeypatch):
 def test_golden_encrypted_shard_decodes_exactly():
     with encoder.ShardReader(GOLDEN / "v1.1-session.enc", encryption_key=GOLDEN_KEY) as r:
         assert r.version == (1, 1) and r.encrypted
-        assert {k: r.metadata[k] for k in METADATA} == METADATA
-        source = expected()
-        assert set(r.streams) == set(source)
-        for name, columns in source.items():
-            assert_same_stream(name, r.read(name), columns)
-        r.verify()
+        assert_golden(r, METADATA, expected())
     with pytest.raises(encoder.EncryptionKeyRequiredError):
         encoder.ShardReader(GOLDEN / "v1.1-session.enc")
 

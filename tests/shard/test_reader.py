@@ -2,27 +2,12 @@
 import io
 
 import numpy as np
-import pyarrow as pa
 import pytest
 
 import encoder
+from common import event_session as session
 
 EVENT_STREAMS = ["pointer", "button", "scroll", "key", "focus", "command", "marker"]
-
-
-def session(n=5000, seed=0):
-    rng = np.random.default_rng(seed)
-    t = np.cumsum(rng.integers(-2, 40, n)) * 1000
-    return {
-        "pointer": {"t": t, "x": np.cumsum(rng.integers(-9, 10, n)).astype(np.int32),
-                    "y": rng.integers(-1080, 1080, n).astype(np.int32)},
-        "key": {"t": t[: n // 10], "code": rng.integers(0, 2**32, n // 10, dtype=np.uint32),
-                "pressed": rng.random(n // 10) < 0.5, "modifiers": rng.integers(0, 16, n // 10).astype(np.uint16),
-                "text": pa.array([None if i % 3 else chr(97 + i % 26) for i in range(n // 10)], pa.string())},
-        "focus": {"t": t[:3], "app": ["xterm", "firefox", "xterm"], "title": ["~", None, "~/src"],
-                  "window": [1, 2**40, 1], "x": [0, -1920, 0], "y": [0, 0, 0], "width": [800] * 3,
-                  "height": [600] * 3},
-    }
 
 
 def test_time_range_reads_only_overlapping_blocks(tmp_path):
