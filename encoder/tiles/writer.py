@@ -38,7 +38,7 @@ _BATCH, _BATCH_SECONDS = 16, 1.0
 
 @dataclass
 class FrameOptions:
-    """Settings of a writer's frames (see :meth:`FrameWriterMixin.configure_frames`)."""
+    """Settings of a writer's frames (see :meth:`encoder.shard.frames.WriterFrames.configure_frames`)."""
     tile: int = DEFAULT_TILE
     pixel_format: str | None = None   # of 4-channel input; None: 'bgra' (mss, X11); 3 channels: 'rgb'
     level: int = 6
