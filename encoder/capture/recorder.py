@@ -102,9 +102,7 @@ class Recorder:
         os.makedirs(self.out_dir, exist_ok=True)
         self.sources = list(sources)
         self.policy = policy or Policy()
-        self.rotate_bytes, self.rotate_seconds = rotate_bytes, rotate_seconds
         self.stats_seconds, self.marker_seconds = stats_seconds, marker_seconds
-        self.flush_seconds, self.tile_store_bytes = flush_seconds, tile_store_bytes
         self.on_stats = on_stats
         self.last_stats: dict | None = None  # the latest periodic stats (with rates), once emitted
         self.extra_metadata = dict(metadata or {})
