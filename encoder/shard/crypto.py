@@ -20,7 +20,7 @@ swapped, moved or replayed between shards or places undetected. A record is
 The key (32 bytes) comes from the caller (``encryption_key=``: bytes or 64 hex digits;
 ``encryption_key_file=``: a file holding either), else from ``ENCODER_KEY`` (hex) or
 ``ENCODER_KEY_FILE`` (environment variables keep their names: they are deployed configuration).
-``cryptography`` is an optional dependency: ``pip install encoder[crypto]``. In this module "key"
+``cryptography`` is an optional dependency: ``pip install 'hci-encoder[crypto]'``. In this module "key"
 means the encryption key; everywhere else in the package it means a keyboard key, which is why
 the public arguments are ``encryption_key=`` and ``encryption_key_file=`` (their former names
 ``key=`` and ``key_file=`` still work, with a :class:`DeprecationWarning`, through
@@ -51,7 +51,7 @@ def _aesgcm():
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
     except ImportError:
         raise EncryptionUnavailableError("encrypted shards need the `cryptography` package: "
-                                         "pip install 'encoder[crypto]'") from None
+                                         "pip install 'hci-encoder[crypto]'") from None
     return AESGCM
 
 

@@ -202,6 +202,25 @@ class ReaderFrames:
                 raise EncoderError(f"out must be a writeable C-contiguous uint8 array of shape {shape}")
         return reader.frame(row, out)
 
+    def frame_with_mask(self, index: int, screen: int = 0, *, fill: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """Frame ``index`` of ``screen`` even when some of its tiles were lost, and where.
+
+        Returns ``(frame, mask)``: the frame with every lost tile set to ``fill``, and
+        ``bool[H, W]``, True on the lost pixels (all False when nothing was lost). Only a
+        shard that a repair found damaged loses tiles (:attr:`lost`, :meth:`lost_frames`);
+        :meth:`frame` raises :class:`~encoder.errors.CorruptShardError` for such a frame.
+        """
+        reader = self._frames()
+        return reader.frame_with_mask(reader.index.row(index, screen), fill)
+
+    def lost_frames(self, screen: int = 0) -> np.ndarray:
+        """Indices of the frames of ``screen`` that need tiles of lost pages (a repair dropped
+        damaged tile pages; every other frame decodes exactly). Empty for a sound shard, at no cost."""
+        reader = self._frames()
+        rows = reader.index.rows(screen)
+        lost = reader.lost_rows(rows.tolist())
+        return np.searchsorted(rows, np.array(lost, np.int64)).astype(np.int64)
+
     def frames(self, indices, screen: int = 0) -> np.ndarray:
         """Several frames of ``screen`` in one call: ``uint8[len(indices), H, W(, C)]``.
 
@@ -257,12 +276,15 @@ class ReaderFrames:
     def _verify_frames(self) -> dict:
         """Decode every page and every frame of every screen; returns frames per screen.
 
-        Raises :class:`~encoder.errors.CorruptShardError` on the first fault.
+        Raises :class:`~encoder.errors.CorruptShardError` on the first fault. Frames that need
+        tiles of lost pages are skipped when the shard declares its losses (:attr:`lost`: a
+        repair zeroed and listed them), and are a fault otherwise.
         """
         reader = self._frames()
         reader.read_pages()
         counts = {}
         for s, rows in sorted(reader.index.rows_of.items()):
-            counts[s] = sum(1 for _ in reader.iter_frames(rows.tolist(), copy=False))
+            frames = list(reader.iter_frames(rows.tolist(), copy=False, skip_lost=bool(self.lost)))
+            counts[s] = sum(1 for f in frames if f is not None)
         return counts
 

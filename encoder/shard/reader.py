@@ -16,6 +16,7 @@ from . import crypto
 from . import format as fmt
 from .blocks import ChunkSource, check_descriptor, concat, stream_from_json
 from .frames import ReaderFrames
+from . import verification
 from .scan import scan_blocks
 
 
@@ -92,6 +93,9 @@ class ShardReader(ReaderFrames):
         self._data, self.name, self._closer = _open(source)
         #: None when the footer was read; else the scan that replaced it (``recover=True``)
         self.recovered = None
+        #: Regions a repair found damaged and dropped, from the footer: dicts with ``offset``,
+        #: ``end`` (bytes, zeroed in the file), ``reason``, and ``stream``, ``rows``, ``t`` when known
+        self.lost: list[dict] = []
         try:
             self._load(encryption_key, encryption_key_file, recover)
         except BaseException:
@@ -161,6 +165,7 @@ class ShardReader(ReaderFrames):
                 or not isinstance(footer.get("blocks"), list) or len(footer["streams"]) > fmt.MAX_STREAMS:
             raise CorruptShardError("footer lacks streams or blocks", shard=name, offset=offset)
         schemas = {sname: stream_from_json(sname, spec, name, offset) for sname, spec in footer["streams"].items()}
+        self.lost = _lost_regions(footer.get("lost", []), first, offset, name)
         rows = footer.get("rows")
         if rows is not None and not (isinstance(rows, dict) and set(rows) <= set(schemas)
                                      and all(type(n) is int for n in rows.values())):
@@ -361,36 +366,11 @@ class ShardReader(ReaderFrames):
         """Check every byte of the shard; returns the rows of each stream.
 
         Every checksum, every block header against the footer index, every column decoded,
-        and every byte that no checksum covers (alignment padding) must be zero.
+        every frame assembled, and every byte that no checksum covers (alignment padding, and
+        regions that a repair declared lost) must be zero. Frames whose tiles a repair
+        declared lost (:attr:`lost`) are counted, not errors (``frame_damage()`` lists them).
         """
-        counts = {}
-        frames = "frame" in self._schemas and bool(self._blocks.get("frame"))
-        meta_len = int.from_bytes(bytes(self._data[12:16]), "little")
-        covered = [(0, fmt.HEADER.size + meta_len), (self._data_end, len(self._data))]
-        for stream, blocks in self._blocks.items():
-            spec = self._schemas[stream]
-            for b in blocks:
-                local, head = fmt.unpack_block_header(self._data, b["offset"], self.name, self._unsealer(b["offset"]))
-                if local.pop("schema", spec.to_json()) != spec.to_json():
-                    raise CorruptShardError("block header declares another schema", shard=self.name,
-                                            stream=stream, offset=b["offset"])
-                if local != {k: v for k, v in b.items() if k not in ("offset", "schema")}:
-                    raise CorruptShardError("block header disagrees with the footer index", shard=self.name,
-                                            stream=stream, offset=b["offset"])
-                covered.append((b["offset"], b["offset"] + head))
-                covered += [(b["offset"] + c[0], b["offset"] + c[0] + c[1]) for _, cs in b["columns"] for c in cs]
-                names = [c.name for c in spec.columns]
-                if frames and stream == "tile":  # _verify_frames decodes and checks every page below
-                    names.remove("page")
-                self._chunks.columns(b["offset"], b, spec, names)
-            counts[stream] = sum(b["rows"] for b in blocks)
-        if self._footer_rows is not None and any(self._footer_rows.get(s, 0) != n for s, n in counts.items()):
-            raise CorruptShardError(f"footer row counts {self._footer_rows} disagree with its blocks {counts}",
-                                    shard=self.name, offset=self._data_end)
-        self._check_padding(sorted(covered))
-        if frames:
-            self._verify_frames()  # every page and every frame decodes (encoder/tiles)
-        return counts
+        return verification.verify(self)
 
     def _unsealer(self, block_offset: int):
         """Decrypts the descriptor record of the block at ``block_offset`` (None: plain shard)."""
@@ -400,16 +380,12 @@ class ShardReader(ReaderFrames):
         return lambda record: cipher.open(crypto.DESCRIPTOR, block_offset, record, shard=self.name,
                                           offset=block_offset)
 
-    def _check_padding(self, covered: list) -> None:
-        """Bytes outside every covered range must be zero padding shorter than the alignment."""
-        pos = 0
-        for start, end in covered:
-            if start < pos:
-                raise CorruptShardError("regions overlap", shard=self.name, offset=start)
-            gap = bytes(self._data[pos:start])
-            if len(gap) >= fmt.ALIGN or gap.strip(b"\0"):
-                raise CorruptShardError("stray bytes between regions", shard=self.name, offset=pos)
-            pos = end
+    def check_blocks(self, deep: bool = False) -> list:
+        """Every block of the index checked on its own: its header record against the index
+        and every chunk's checksum (``deep``: every column decoded too). Returns the
+        :class:`~encoder.shard.verification.BlockDamage` of each damaged block; never raises
+        for damage, so one bad chunk does not hide the rest of the shard."""
+        return verification.check_blocks(self, deep)
 
     # -- lifetime ---------------------------------------------------------------------
     def close(self):
@@ -434,3 +410,19 @@ class ShardReader(ReaderFrames):
     def __repr__(self):
         return f"ShardReader({self.name!r}, streams={sorted(self._schemas)})"
 
+
+def _lost_regions(lost, first: int, footer_at: int, name) -> list[dict]:
+    """The footer's ``lost`` list, checked: byte ranges in file order between the header and
+    the footer, each with a reason (docs/format.md, Footer)."""
+    out, pos = [], first
+    if not isinstance(lost, list):
+        raise CorruptShardError("footer: malformed lost regions", shard=name, offset=footer_at)
+    for region in lost:
+        start = region.get("offset") if isinstance(region, dict) else None
+        end = region.get("end") if isinstance(region, dict) else None
+        if type(start) is not int or type(end) is not int or not pos <= start < end <= footer_at \
+                or not isinstance(region.get("reason"), str):
+            raise CorruptShardError("footer: malformed lost region", shard=name, offset=footer_at)
+        out.append(dict(region))
+        pos = end
+    return out

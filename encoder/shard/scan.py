@@ -34,6 +34,17 @@ class Scan:
     stopped_at: int = 0       # ... and where
     skipped: list = field(default_factory=list)  # (offset, reason) of damaged blocks passed over (salvage)
     reason: str = ""          # why the footer could not be used, when the reader fell back on a scan
+    lost: list = field(default_factory=list)   # regions a repair dropped (the footer's "lost")
+    lost_frames: dict = field(default_factory=dict)  # screen -> frames that need lost tiles
+
+    @property
+    def lost_rows(self) -> dict:
+        """Rows dropped per stream, where the damaged block's index entry said (repair)."""
+        out: dict = {}
+        for region in self.lost:
+            if "stream" in region:
+                out[region["stream"]] = out.get(region["stream"], 0) + region["rows"]
+        return out
 
     @property
     def rows(self) -> dict:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import CorruptShardError
-from .layout import MAX_TILE, MIN_TILE
+from .layout import MAX_TILE, MAX_TILE_ID, MIN_TILE
 
 
 class Helpers:
@@ -92,12 +92,18 @@ def cores() -> int:
 
 @dataclass
 class CachedStore:
-    """The pages of one (channels, tile) store and the cache of their decoded bytes."""
+    """The pages of one (channels, tile) store and the cache of their decoded bytes.
+
+    Ids run 0, 1, 2, ... across the pages. A shard that lost pages (a repair dropped damaged
+    blocks) has gaps: each gap, and everything after the last page, is a *lost* page here
+    (``blocks`` -1, never cached), so that every id a grid may hold has a page, and a frame
+    that needs a lost page is found before any tile is copied.
+    """
     channels: int
     tile: int
-    firsts: np.ndarray   # first id of each page, ascending from 0 without a gap
+    firsts: np.ndarray   # first id of each page, ascending, without a gap (lost pages fill them)
     counts: np.ndarray
-    blocks: np.ndarray   # block of the ``tile`` stream holding each page
+    blocks: np.ndarray   # block of the ``tile`` stream holding each page; -1: a lost page
     slots: np.ndarray = None   # pool row of each page, -1 when not cached
     pool: np.ndarray = None
     lru: OrderedDict = field(default_factory=OrderedDict)   # page -> slot, oldest first
@@ -109,13 +115,36 @@ class CachedStore:
         return self.tile * self.tile * self.channels
 
     @property
-    def total(self) -> int:
+    def limit(self) -> int:
+        """Ids a grid of this store may hold are below this."""
         return int(self.firsts[-1] + self.counts[-1]) if len(self.firsts) else 0
+
+    @property
+    def lost(self) -> np.ndarray:
+        """Which pages are lost (bool per page)."""
+        return self.blocks < 0
+
+    @property
+    def damaged(self) -> bool:
+        return bool(len(self.blocks)) and bool(self.blocks.min() < 0)
+
+    @property
+    def tiles(self) -> int:
+        """Tiles stored in the pages that are there."""
+        return int(self.counts[~self.lost].sum())
+
+    def lost_ranges(self, pages) -> list[tuple[int, int]]:
+        """The id ranges ``[first, end)`` of some lost pages (for messages)."""
+        return [(int(self.firsts[p]), int(self.firsts[p] + self.counts[p])) for p in pages]
 
 
 def index_pages(shard) -> dict[tuple, CachedStore]:
     """The stores of a shard's ``tile`` stream, keyed by ``(channels, tile)``, each with the
-    first id, tile count and block of every page (checked: ids 0, 1, 2, ... without a gap)."""
+    first id, tile count and block of every page (checked: ascending ids without overlaps).
+
+    Pages missing from the numbering become lost pages (:class:`CachedStore`); so does every
+    id after the last page when the shard declares lost regions (``shard.lost``) or has gaps.
+    """
     stores: dict[tuple, CachedStore] = {}
     if "tile" not in shard.streams:
         return stores
@@ -136,12 +165,29 @@ def index_pages(shard) -> dict[tuple, CachedStore]:
             raise bad(f"page of {ch} channels, {tile} px tiles")
         mine = (cols["channels"] == ch) & (cols["tile"] == tile)
         firsts, counts = cols["first"][mine], cols["count"][mine]
-        expect = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        if not np.array_equal(firsts, expect) or (counts < 1).any():
-            raise bad(f"pages of the ({ch}, {tile}) store do not number tiles 0, 1, 2, ...")
-        stores[(ch, tile)] = CachedStore(ch, tile, firsts, counts, blocks[mine],
-                                         np.full(len(firsts), -1, np.int32))
+        ends = firsts + counts
+        if (counts < 1).any() or (firsts < 0).any() or (ends[:-1] > firsts[1:]).any() or ends[-1] > MAX_TILE_ID + 1:
+            raise bad(f"pages of the ({ch}, {tile}) store overlap or are out of order")
+        firsts, counts, where = _fill_gaps(firsts, counts, blocks[mine], bool(shard.lost))
+        stores[(ch, tile)] = CachedStore(ch, tile, firsts, counts, where, np.full(len(firsts), -1, np.int32))
     return stores
+
+
+def _fill_gaps(firsts: np.ndarray, counts: np.ndarray, blocks: np.ndarray, lost: bool) -> tuple:
+    """Pages with a lost page in each gap of the numbering, and after the last page when
+    anything was lost (a grid may then hold ids past the pages that are left)."""
+    starts = np.concatenate([[0], firsts[:-1] + counts[:-1]])
+    gaps = np.flatnonzero(firsts > starts)
+    if not len(gaps) and not lost:
+        return firsts, counts, blocks
+    firsts = np.insert(firsts, gaps, starts[gaps])
+    counts = np.insert(counts, gaps, firsts[gaps + np.arange(1, len(gaps) + 1)] - starts[gaps])
+    blocks = np.insert(blocks, gaps, -1)
+    end = int(firsts[-1] + counts[-1])
+    if end <= MAX_TILE_ID:  # ids up to the largest a grid can hold
+        firsts, counts, blocks = (np.append(firsts, end), np.append(counts, MAX_TILE_ID + 1 - end),
+                                  np.append(blocks, -1))
+    return firsts, counts, blocks
 
 
 class PageCache:
@@ -174,7 +220,7 @@ class PageCache:
 
     def reserve(self, store: CachedStore) -> None:
         if store.pool is None:
-            page_bytes = int(store.counts.max()) * store.tile_bytes
+            page_bytes = int(store.counts[~store.lost].max(initial=1)) * store.tile_bytes
             slots = max(1, min(len(store.counts), self.cache_bytes // page_bytes))
             store.pool = np.empty((slots, page_bytes), np.uint8)
             store.free = list(range(slots))[::-1]
@@ -235,7 +281,7 @@ class PageCache:
         """Decode every page once (verification); returns how many."""
         count = 0
         for store in self.stores.values():
-            for p in range(len(store.firsts)):
+            for p in np.flatnonzero(~store.lost).tolist():
                 self.read_page(store, p)
                 count += 1
         return count

@@ -109,20 +109,57 @@ class FrameReader:
                 ids = np.empty(rows * cols, np.int64)
             if len(ids) != rows * cols:
                 raise self._bad(f"frame row {g}: a delta grid changes the frame size")
-            self.k.decode_grid(blob, ids, store.total)
+            self.k.decode_grid(blob, ids, store.limit)
             block.cursors[screen] = (q, ids)
         return ids
 
-    def assemble(self, row: int, ids: np.ndarray, out: np.ndarray, positions: np.ndarray | None = None) -> None:
+    def lost_positions(self, row: int, ids: np.ndarray, positions: np.ndarray | None = None) -> np.ndarray | None:
+        """Positions (among ``positions``, default all) whose tiles lie in lost pages, or None
+        when there are none (always None unless the shard lost pages: no cost then)."""
+        store = self._store_of(row)
+        if not store.damaged:
+            return None
+        chosen = ids if positions is None else ids[positions]
+        hit = store.lost[np.searchsorted(store.firsts, chosen, side="right") - 1]
+        if not hit.any():
+            return None
+        return np.flatnonzero(hit) if positions is None else positions[hit]
+
+    def lost_error(self, row: int, ids: np.ndarray, lost: np.ndarray) -> CorruptShardError:
+        """The error of a frame that needs tiles of lost pages: which frame, how many tiles,
+        which pages (by tile ids) and that the other frames are unaffected."""
+        store = self._store_of(row)
+        pages = np.unique(np.searchsorted(store.firsts, ids[lost], side="right") - 1)
+        ranges = ", ".join(f"[{a}, {b})" for a, b in store.lost_ranges(pages[:4].tolist()))
+        screen = int(self.index.screen[row])
+        index = int(np.searchsorted(self.index.rows(screen), row))
+        return CorruptShardError(
+            f"frame {index} of screen {screen} needs {len(lost)} tiles of {len(pages)} lost page(s) "
+            f"(tile ids {ranges}{', ...' if len(pages) > 4 else ''}): a repair dropped them as damaged; "
+            "frames that do not use them decode exactly (frame_with_mask fills the missing tiles)",
+            shard=self.shard.name, stream="tile")
+
+    def assemble(self, row: int, ids: np.ndarray, out: np.ndarray, positions: np.ndarray | None = None,
+                 lost: np.ndarray | None = None) -> None:
         """Write the frame of ``row`` (tile ids ``ids``) into ``out`` (its rows of bytes).
 
         With ``positions``, ``out`` already holds a frame that differs only there: only those
-        tiles are copied (sequential reads: a few tiles per frame instead of 8 MB).
+        tiles are copied (sequential reads: a few tiles per frame instead of 8 MB). ``lost``:
+        the positions whose tiles are lost (:meth:`lost_positions`), left as ``out`` holds them;
+        a frame that needs lost tiles is refused unless the caller passes them so.
         """
         store = self._store_of(row)
+        missing_ok = 0
+        if store.damaged:
+            found = self.lost_positions(row, ids, positions)
+            if found is not None and (lost is None or not np.isin(found, lost).all()):
+                raise self.lost_error(row, ids, found)
+            missing_ok = 0 if found is None else len(found)
         marks = np.zeros(len(store.firsts), np.int32)
         self.k.mark_pages(ids if positions is None else ids[positions], store.firsts, marks)
         needed = np.flatnonzero(marks)
+        if store.damaged:  # a lost page is never read (its mark may even have wrapped)
+            needed = needed[~store.lost[needed]]
         self.pages.reserve(store)
         capacity = store.pool.shape[0]
         ch, tile = store.channels, store.tile
@@ -135,20 +172,25 @@ class FrameReader:
                                                 4 * (self.helpers.count + 1), self.helpers.run)
             else:
                 missing = self.k.assemble(out, ids, tile, ch, store.firsts, store.slots, store.pool)
-            if start + capacity >= len(needed) and missing and len(needed) <= capacity:
+            if start + capacity >= len(needed) and missing > missing_ok and len(needed) <= capacity:
                 raise EncoderError(f"internal: {missing} tiles of frame row {row} not resident")
 
-    def iter_frames(self, rows: list[int], copy: bool = True):
+    def iter_frames(self, rows: list[int], copy: bool = True, skip_lost: bool = False):
         """Frames of ``rows`` (ascending, one screen) decoded incrementally into one buffer.
 
         Each frame after the first copies only the tiles whose ids differ from the previous
-        one. ``copy=False`` yields that buffer itself (valid until the next frame).
+        one. ``copy=False`` yields that buffer itself (valid until the next frame). A frame
+        that needs lost tiles raises, or with ``skip_lost`` is yielded as None.
         """
         buf, last, last_ids = None, None, None
         for row in rows:
             with self.lock:
                 ids = self.ids(row)
                 shape = self.index.shape(row)
+                if skip_lost and self.lost_positions(row, ids) is not None:
+                    buf = None  # the next frame is assembled whole
+                    yield None
+                    continue
                 if buf is None or buf.shape != shape or not self.index.same_layout(last, row):
                     buf = np.empty(shape, np.uint8)
                     self.assemble(row, ids, buf.reshape(shape[0], -1))
@@ -171,6 +213,8 @@ class FrameReader:
             store = self.pages.stores[store_id]
             self.pages.reserve(store)
             needed = np.flatnonzero(marks)
+            if store.damaged:
+                needed = needed[~store.lost[needed]]
             if len(needed) <= store.pool.shape[0]:
                 self.pages.load(store, needed, marks[needed])
 
@@ -183,6 +227,31 @@ class FrameReader:
             ids = self.ids(row)
             self.assemble(row, ids, out.reshape(shape[0], -1))
             return out
+
+    def frame_with_mask(self, row: int, fill: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """The frame of ``row`` with lost tiles set to ``fill``, and ``bool[H, W]``: True where
+        pixels were lost (all False for a frame that lost nothing)."""
+        with self.lock:
+            shape = self.index.shape(row)
+            ids = self.ids(row)
+            lost = self.lost_positions(row, ids)
+            out = np.full(shape, fill, np.uint8) if lost is not None else np.empty(shape, np.uint8)
+            self.assemble(row, ids, out.reshape(shape[0], -1), lost=lost)
+            mask = np.zeros(shape[:2], bool)
+            if lost is not None:
+                tile = int(self.index.tile[row])
+                cols = grid_shape(shape[0], shape[1], tile)[1]
+                for p in lost.tolist():
+                    y, x = divmod(p, cols)
+                    mask[y * tile:(y + 1) * tile, x * tile:(x + 1) * tile] = True
+            return out, mask
+
+    def lost_rows(self, rows: list[int]) -> list[int]:
+        """Those of ``rows`` (ascending, one screen) whose frames need lost tiles."""
+        if not any(store.damaged for store in self.pages.stores.values()):
+            return []
+        with self.lock:
+            return [row for row in rows if self.lost_positions(row, self.ids(row)) is not None]
 
     def frames(self, rows: list[int]) -> np.ndarray:
         with self.lock:
@@ -248,8 +317,9 @@ class FrameReader:
             "frames": frames,
             "screens": len(info),
             "frames_per_screen": {s: len(rows) for s, rows in sorted(ix.rows_of.items())},
-            "unique_tiles": sum(st.total for st in stores.values()),
-            "pages": sum(len(st.firsts) for st in stores.values()),
+            "unique_tiles": sum(st.tiles for st in stores.values()),
+            "pages": sum(int((~st.lost).sum()) for st in stores.values()),
+            "lost_pages": sum(int(st.lost.sum()) for st in stores.values()),
             "tile_px": min((k[1] for k in stores), default=0),
             "stored_bytes": total,
             "page_bytes": stored["tile"],

@@ -183,3 +183,33 @@ def test_corrupt_block_at_read_time(shards, tmp_path, caplog):
     resumed = ShardDataset([bad, shards[1]], on_error="skip", **kwargs)
     resumed.load_state_dict(state)
     assert head + [ident(s) for s in resumed] == [ident(s) for s in got]
+
+
+def test_a_lost_tile_page_costs_only_the_frames_that_use_it(tmp_path):
+    """A repaired shard that lost a tile page: the index builds, the samples of frames that need
+    the lost tiles are replaced and counted, every other sample is read; the shard is kept."""
+    from encoder.shard.repair import repair
+    path = tmp_path / "frames.enc"
+    rng = np.random.default_rng(3)
+    image = rng.integers(0, 255, (64, 96, 4), np.uint8)
+    with encoder.ShardWriter(path) as w:
+        w.configure_frames(page_bytes=16 * 16 * 4 * 6, block_frames=8)
+        for k in range(40):
+            image[rng.integers(0, 64), :] = rng.integers(0, 255, 4)  # a changed row each frame
+            w.add_frame(k * 100_000, image)
+    with encoder.ShardReader(path) as r:
+        pages = [b for b in r.blocks if b.stream == "tile"]
+    data = bytearray(path.read_bytes())
+    data[pages[len(pages) // 2].offset + 2000] ^= 0xFF
+    path.write_bytes(bytes(data))
+    repair(path)
+    with encoder.ShardReader(path) as r:
+        lost = set(r.lost_frames().tolist())
+    assert 0 < len(lost) < 40
+    ds = ShardDataset([str(path)], on_error="skip", seed=0, prefetch_bytes=0, streams=())
+    got = list(ds)
+    assert len(got) == 40 and ds.stats["shards_skipped"] == 0
+    # every lost frame failed (and was counted, once per attempt), no other did, none was yielded
+    assert {sample_id for _, sample_id, _ in ds.stats["failures"]} == lost
+    assert ds.stats["samples_replaced"] >= len(lost)
+    assert not lost & {int(i) for sample in got for i in np.ravel(sample["frame_index"])}

@@ -335,7 +335,7 @@ def test_cli_repair_takes_the_encryption_key_file(tmp_path, capsys):
         w.flush()
         assert main(["repair", str(path)]) == 2  # no key: refused, said in words
         assert "encryption_key=" in capsys.readouterr().err
-        assert main(["repair", str(path), option, str(tmp_path / "hex.key")]) == 0
+        assert main(["repair", str(path), option, str(tmp_path / "hex.key")]) == 1  # damage (the unwritten footer) found and removed
         assert "REPAIRED" in capsys.readouterr().out
         w.close()
         assert encoder.ShardReader(path, encryption_key=KEY).verify() == {"pointer": 500}

@@ -279,13 +279,13 @@ def test_repair_cli(tmp_path, capsys):
     extents = block_extents(data)
     path = tmp_path / "crashed.enc"
     path.write_bytes(data[:extents[7][1] + 10])
-    assert main(["repair", str(path), "--out", str(tmp_path / "fixed.enc")]) == 0
+    assert main(["repair", str(path), "--out", str(tmp_path / "fixed.enc")]) == 1  # damage found, removed
     assert "REPAIRED" in capsys.readouterr().out and path.stat().st_size == extents[7][1] + 10
     assert len(encoder.ShardReader(tmp_path / "fixed.enc").blocks) == 8
-    assert main(["repair", str(path)]) == 0  # in place
+    assert main(["repair", str(path)]) == 1  # in place
     with encoder.ShardReader(path) as r:
         assert len(r.blocks) == 8 and r.verify()
-    assert main(["repair", str(path)]) == 0
+    assert main(["repair", str(path)]) == 0  # sound now
     assert "nothing to repair" in capsys.readouterr().out
     (tmp_path / "junk").write_bytes(b"hello")
     assert main(["repair", str(tmp_path / "junk")]) == 2
@@ -362,3 +362,107 @@ def test_frames_survive_a_crash(tmp_path):
     assert r.frame_count() == 5 and all((r.frame(i) == f).all() for i, f in enumerate(frames))
     repair(crashed)
     assert encoder.ShardReader(crashed).verify()["frame"] == 5
+
+
+# -- damage in the middle of a shard whose index is sound ------------------------------------
+def damaged_session(tmp_path, frames_n=60):
+    """Events and frames whose tile pages are small (many pages): returns (path, frames, rows)."""
+    path = tmp_path / "session.enc"
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 255, (96, 128, 4), np.uint8)
+    frames, pointer = [], []
+    with encoder.ShardWriter(path, block_rows=500, metadata=CLOCK) as w:
+        w.configure_frames(page_bytes=16 * 16 * 4 * 20, block_frames=8)
+        for k in range(frames_n):
+            t = np.arange(100) + k * 100
+            w.write("pointer", {"t": t, "x": t % 7, "y": t % 5})
+            pointer.append(t)
+            image[rng.integers(0, 96, 5), rng.integers(0, 128, 5)] = rng.integers(0, 255, 4)
+            frames.append(image.copy())
+            w.add_frame(k * 1000, image)
+    return path, frames, np.concatenate(pointer)
+
+
+def flip(path, out, *offsets) -> None:
+    data = bytearray(path.read_bytes())
+    for at in offsets:
+        data[at] ^= 0xFF
+    out.write_bytes(bytes(data))
+
+
+def test_repair_finds_damage_behind_a_sound_footer_and_its_result_verifies(tmp_path, capsys):
+    path, frames, t = damaged_session(tmp_path)
+    with encoder.ShardReader(path) as r:
+        pointer = [b for b in r.blocks if b.stream == "pointer"]
+        pages = [b for b in r.blocks if b.stream == "tile"]
+    bad, fixed = tmp_path / "bad.enc", tmp_path / "fixed.enc"
+    flip(path, bad, pointer[3].offset + pointer[3].stored_bytes // 2 + 100,
+         pages[len(pages) // 2].offset + 3000)
+    with encoder.ShardReader(bad) as r:  # the footer is sound, so it opens; the damage is found block by block
+        assert [(d.stream, d.block) for d in r.check_blocks()] == [("pointer", 3), ("tile", len(pages) // 2)]
+        with pytest.raises(encoder.CorruptShardError):
+            r.verify()
+    assert main(["repair", str(bad), "--out", str(fixed)]) == 1
+    out = capsys.readouterr().out
+    assert "REPAIRED" in out and "dropped pointer block of 500 rows" in out and "dropped tile block" in out
+    assert "frames need tiles of dropped pages" in out
+    assert main(["verify", str(fixed)]) == 0
+    with encoder.ShardReader(fixed) as r:
+        assert [(region["stream"], region["rows"]) for region in r.lost] == [("pointer", 500), ("tile", 1)]
+        kept = r.read("pointer").column("t").to_numpy()
+        assert np.array_equal(kept, np.delete(t, np.s_[1500:2000]))  # every other row, exactly
+        assert r.frame_count() == len(frames) and np.array_equal(r.frame_times(), np.arange(len(frames)) * 1000)
+        lost = r.lost_frames()
+        assert 0 < len(lost) < len(frames)
+        for i, frame in enumerate(frames):
+            if i in lost:
+                with pytest.raises(encoder.CorruptShardError, match=f"frame {i} of screen 0 needs .* lost page"):
+                    r.frame(i)
+                got, mask = r.frame_with_mask(i, fill=7)
+                assert mask.any() and (got[mask] == 7).all() and np.array_equal(got[~mask], frame[~mask])
+            else:
+                assert np.array_equal(r.frame(i), frame)
+                assert not r.frame_with_mask(i)[1].any()
+        stats = r.frame_stats()
+        assert stats["frames"] == len(frames) and stats["lost_pages"] >= 1
+    assert main(["repair", str(fixed)]) == 0  # sound now: a second repair finds nothing
+
+
+def test_salvage_of_a_cut_shard_that_lost_a_page_keeps_every_other_frame(tmp_path):
+    path, frames, _ = damaged_session(tmp_path)
+    with encoder.ShardReader(path) as r:
+        pages = [b for b in r.blocks if b.stream == "tile"]
+    data = bytearray(path.read_bytes())[: int(path.stat().st_size * 0.8)]  # the writer died
+    data[pages[len(pages) // 2].offset + 3000] ^= 0xFF  # and a page rotted
+    cut = tmp_path / "cut.enc"
+    cut.write_bytes(bytes(data))
+    scan = repair(cut, tmp_path / "strict.enc")  # stops at the damaged page
+    assert scan.dropped_bytes > 0
+    scan = repair(cut, tmp_path / "salvaged.enc", salvage=True)
+    assert [region["stream"] for region in scan.lost] == ["tile"] and scan.lost_frames
+    with encoder.ShardReader(tmp_path / "strict.enc") as strict, encoder.ShardReader(tmp_path / "salvaged.enc") as r:
+        r.verify()
+        assert r.frame_count() > strict.frame_count()  # salvage kept the blocks after the damage
+        lost = set(r.lost_frames().tolist())
+        assert len(lost) == scan.lost_frames[0]
+        exact = [i for i in range(r.frame_count()) if i not in lost]
+        assert exact and all(np.array_equal(r.frame(i), frames[i]) for i in exact)
+
+
+def test_stray_bytes_in_padding_are_repaired_not_called_sound(tmp_path):
+    path, _, t = damaged_session(tmp_path, frames_n=8)
+    with encoder.ShardReader(path) as r:
+        first = r.blocks[0]
+    data = bytearray(path.read_bytes())
+    data[first.offset - 1] = 0x55  # the header's alignment padding: no checksum covers it
+    bad = tmp_path / "stray.enc"
+    bad.write_bytes(bytes(data))
+    with encoder.ShardReader(bad) as r:
+        assert r.check_blocks() == [] and r.read("pointer").num_rows == len(t)
+        with pytest.raises(encoder.CorruptShardError, match="stray bytes"):
+            r.verify()
+    scan = repair(bad, tmp_path / "fixed.enc")
+    assert scan.stopped == "stray bytes"
+    with encoder.ShardReader(tmp_path / "fixed.enc") as r:
+        r.verify()
+        assert np.array_equal(r.read("pointer").column("t").to_numpy(), t)
