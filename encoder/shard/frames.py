@@ -284,7 +284,7 @@ class ReaderFrames:
         reader.read_pages()
         counts = {}
         for s, rows in sorted(reader.index.rows_of.items()):
-            frames = list(reader.iter_frames(rows.tolist(), copy=False, skip_lost=bool(self.lost)))
+            frames = reader.iter_frames(rows.tolist(), copy=False, skip_lost=bool(self.lost))
             counts[s] = sum(1 for f in frames if f is not None)
         return counts
 
