@@ -74,7 +74,7 @@ class EncryptionKeyRequiredError(EncoderError, ValueError):
 
 
 class EncryptionUnavailableError(EncoderError, ImportError):
-    """Encryption needs the optional ``cryptography`` package (``pip install encoder[crypto]``)."""
+    """Encryption needs the optional ``cryptography`` package (``pip install 'hci-encoder[crypto]'``)."""
 
 
 class PolicyError(EncoderError, ValueError):

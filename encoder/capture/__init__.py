@@ -8,7 +8,7 @@
   and windows (EWMH focus, WM_CLASS, titles), plus scripted fakes for tests.
 * ``encoder record`` (:mod:`encoder.cli.record`) is the command line.
 
-The X11 sources need ``pip install 'encoder[capture]'`` (python-xlib, mss); this package
+The X11 sources need ``pip install 'hci-encoder[capture]'`` (python-xlib, mss); this package
 imports without them. docs/capture.md has the policy file format, the clock and the
 guarantees. Its errors (:class:`PolicyError`, :class:`RecorderError`,
 :class:`SourceUnavailableError`) live in :mod:`encoder.errors`.

@@ -51,7 +51,9 @@ class Recorder:
     Parameters
     ----------
     out_dir : str or path
-        Folder of the shards (created). Files are ``<session>-<part>.enc``.
+        Folder of the shards, created by :meth:`start` (with its missing parents) if needed.
+        Files are ``<session>-<part>.enc``. A start that fails removes what it created: its
+        shard and the folders it made, if they hold nothing else.
     sources : list of Source
         What to record (:func:`encoder.capture.sources.x11_sources`, or test fakes).
     policy : Policy, optional
@@ -99,7 +101,6 @@ class Recorder:
                  flush_seconds: float = 30.0, tile_store_bytes: int = 24 << 20, on_stats=None,
                  metadata: dict | None = None, session: str | None = None, batch_seconds: float = 1.0):
         self.out_dir = os.fspath(out_dir)
-        os.makedirs(self.out_dir, exist_ok=True)
         self.sources = list(sources)
         self.policy = policy or Policy()
         self.stats_seconds, self.marker_seconds = stats_seconds, marker_seconds
@@ -184,7 +185,7 @@ class Recorder:
                     pass
             if self._thread is not None:
                 self._thread.join()
-            self._rotation.close()
+            self._rotation.discard()   # nothing was recorded: no shard, no folder left behind
             raise
 
     def stop(self) -> None:
@@ -455,7 +456,8 @@ class Recorder:
 
     def stats(self) -> dict:
         """Counters since the start (numbers, and dicts of numbers per stream; see :mod:`.stats`)."""
-        return self._stats.snapshot(pending=len(self._pending), frame_pipeline=self._rotation.frame_writer_stats())
+        return self._stats.snapshot(pending=len(self._pending), frame_pipeline=self._rotation.frame_writer_stats(),
+                                    unwritten=self._rotation.pending())
 
     def _emit_stats(self, now: int, stats: dict | None = None) -> None:
         stats = self._stats.add_rates(self.stats() if stats is None else stats, now)

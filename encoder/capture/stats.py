@@ -5,6 +5,12 @@
 
 * the live stats line: ``on_stats`` every ``stats_seconds``, with the rates since the
   previous line (events and frames per second, CPU percent, bytes per minute) added;
+  the byte rate counts ``bytes`` (in the shard files) and what the open shard holds in
+  memory (rows wait up to ``flush_seconds`` before they become a block): its raw bytes
+  ``bytes_pending_raw`` times ``compression_ratio`` (file bytes per raw byte so far), whose
+  product is ``bytes_pending`` (:meth:`~encoder.capture.rotation.ShardRotation.pending`), so the rate
+  is not 0 until the first block is written. Both ends of a rate use the latest ratio, so
+  rows moving from memory to the file do not make it jump;
 * the ``recorder.stats`` marker rows, every ``marker_seconds``, at every rotation and at the
   end (``text`` = the snapshot as JSON, ``value`` = input rows stored since the previous row);
 * and beside them, the ``recorder.dropped`` marker rows, written whenever events were
@@ -79,14 +85,17 @@ class RecorderStats:
         self.recorder = recorder
         self.t_start = recorder.clock()
         self.cpu_start = cpu_seconds()
-        # (time, process CPU seconds, input rows, frames, bytes) at the previous stats line
-        self._previous_line = (self.t_start, self.cpu_start, 0, 0, 0)
+        # (time, process CPU seconds, input rows, frames, file bytes, raw bytes in memory)
+        # at the previous stats line
+        self._previous_line = (self.t_start, self.cpu_start, 0, 0, 0, 0)
         self._marker_events = 0     # input rows stored when the previous recorder.stats row was made
         self._reported_drops = 0    # events refused when the previous recorder.dropped row was made
 
-    def snapshot(self, *, pending: int, frame_pipeline: dict) -> dict:
+    def snapshot(self, *, pending: int, frame_pipeline: dict, unwritten: tuple = (0, 1.0)) -> dict:
         """Counters since the start; ``pending``: events waiting for their verdict,
-        ``frame_pipeline``: the current shard's frame writer stats."""
+        ``frame_pipeline``: the current shard's frame writer stats, ``unwritten``: ``(raw
+        bytes, file bytes per raw byte)`` of what the current shard holds in memory."""
+        raw_unwritten, ratio = unwritten
         rec = self.recorder
         now = rec.clock()
         sources = {}
@@ -115,6 +124,9 @@ class RecorderStats:
             "rss_mb": round(rss_bytes() / 2**20, 1),
             "peak_rss_mb": round(peak_rss_bytes() / 2**20, 1),
             "bytes": rec.bytes_written(),
+            "bytes_pending": round(raw_unwritten * ratio),
+            "bytes_pending_raw": raw_unwritten,
+            "compression_ratio": round(ratio, 4),
             "shards": len(rec.shards),
             "paused_now": rec.pause.paused,
             "sources": sources,
@@ -123,17 +135,19 @@ class RecorderStats:
 
     def add_rates(self, stats: dict, now: int) -> dict:
         """``stats`` with ``rates`` since the previous call added: the live stats line."""
-        t0, cpu0, events0, frames0, bytes0 = self._previous_line
+        t0, cpu0, events0, frames0, bytes0, raw0 = self._previous_line
         dt = max((now - t0) / 1e6, 1e-6)
         events = input_rows(stats["stored"])
         cpu = stats["cpu_s"] + self.cpu_start
+        raw = stats.get("bytes_pending_raw", 0)
+        grown = stats["bytes"] - bytes0 + (raw - raw0) * stats.get("compression_ratio", 0)
         stats["rates"] = {
             "events_per_s": round((events - events0) / dt, 1),
             "frames_per_s": round((stats["frames"] - frames0) / dt, 2),
             "cpu_percent": round(100 * (cpu - cpu0) / dt, 2),
-            "bytes_per_min": round((stats["bytes"] - bytes0) / dt * 60),
+            "bytes_per_min": round(grown / dt * 60),
         }
-        self._previous_line = (now, cpu, events, stats["frames"], stats["bytes"])
+        self._previous_line = (now, cpu, events, stats["frames"], stats["bytes"], raw)
         return stats
 
     def stats_row(self, now: int, stats: dict, final: bool = False) -> tuple:

@@ -30,6 +30,7 @@ from ..shard import format as fmt
 from . import _console, _demo_frames
 from ._args import positive
 from ._demo_frames import FRAME_STREAMS
+from .exit_codes import DAMAGED, OK
 
 #: The bundled demo session (package data): a minute of a real 1920x1080 X desktop (Chromium on
 #: local documentation beside an xterm, driven by xdotool) recorded by ``encoder record`` at
@@ -167,12 +168,12 @@ def run(args) -> int:
             missing = sorted(set(tables) - set(reader.streams))
             if missing:
                 _console.error(f"round trip failed: {path} lacks streams {missing}")
-                return 1
+                return DAMAGED
             for name, table in tables.items():
                 diff = first_difference(table, reader.read(name))
                 if diff is not None:
                     _console.error(f"round trip is not bit-exact: stream {name!r}: {diff}")
-                    return 1
+                    return DAMAGED
             spans = _block_bytes(path, reader)
             size = reader.size
             if frame_source is not None:
@@ -180,7 +181,7 @@ def run(args) -> int:
                     diff = _demo_frames.first_frame_difference(source, reader)
                 if diff is not None:
                     _console.error(f"round trip is not bit-exact: frames: {diff}")
-                    return 1
+                    return DAMAGED
         if frame_source is not None:
             frames = _demo_frames.measure(path, encode_cpu, args.quiet)
         where = path if args.out is not None else "a temporary file"
@@ -196,7 +197,7 @@ def run(args) -> int:
     if frames:
         print()
         _demo_frames.report(frames)
-    return 0
+    return OK
 
 
 def _report(tables: dict, spans: dict, size: int, results: dict) -> None:

@@ -1,50 +1,373 @@
-"""``encoder export PATH --parquet DIR``: one Parquet file (zstd) per stream."""
+"""``encoder export PATH... --parquet DIR``: the streams of many shards as Parquet datasets.
+
+Every stream becomes one table, Hive-partitioned by stream: ``DIR/stream=pointer/part-00000.parquet``,
+one part per shard that holds rows of it, each row carrying ``shard`` (the file name),
+``session`` (metadata ``session.id``, else the file stem) and a wall-clock ``time``
+(``timestamp[us, tz=UTC]``, from the shard's clock anchor) beside ``t``. DuckDB
+(``read_parquet('DIR/stream=pointer/*.parquet')``), polars, pyarrow.dataset and HF ``datasets``
+read each folder as one table. ``--layout flat`` keeps the former output of one shard:
+``DIR/<stream>.parquet`` with the stream's own columns.
+
+The export is all or nothing: it is written to a temporary folder beside DIR and renamed into
+place at the end, so a failure (or Ctrl-C) leaves no partial DIR. A non-empty DIR is refused
+unless ``--overwrite``. Damaged blocks (``ShardReader.check_blocks``) are skipped, counted and
+reported (exit 1); ``--strict`` fails the whole export instead. ``--frames png`` also writes every
+screen frame as a lossless PNG: ``DIR/frames/<shard>/<screen>/<index>-<t>.png``.
+"""
 from __future__ import annotations
 
 import json
 import os
 import re
+import shutil
+import tempfile
 
+import numpy as np
+import pyarrow as pa
 
 from ..errors import EncoderError
 from ..shard import ShardReader
 from ..shard.format import STREAM_NAME
-from . import _console
+from . import _args, _console, exit_codes
+
+#: Columns the hive layout adds to every row (and the partition key): no stream may have them.
+ADDED_COLUMNS = ("time", "shard", "session", "stream")
+#: Stored pixel format -> the channel order that makes it RGB(A) (None: already is). Pillow infers
+#: the mode from the uint8 array's shape: HxWx4 RGBA, HxWx3 RGB, HxW L (gray).
+PNG_CHANNELS = {"bgra": [2, 1, 0, 3], "rgba": None, "bgr": [2, 1, 0], "rgb": None, "gray": None}
 
 
 def register(sub, common) -> None:
     p = sub.add_parser(
-        "export", parents=[common], help="write each stream as a Parquet file",
-        description="Write every stream of a shard (or those named with --stream) as "
-                    "DIR/<stream>.parquet, zstd-compressed. The shard's metadata is kept in each "
-                    "file's schema metadata under the key 'encoder.metadata'.")
-    p.add_argument("path", metavar="PATH", help="shard file")
-    p.add_argument("--parquet", required=True, metavar="DIR", help="output folder (created if missing)")
+        "export", parents=[common], help="write the streams of shards as Parquet datasets (and frames as PNG)",
+        description="Write every stream of the shards (or those named with --stream) as a Hive-style "
+                    "Parquet dataset, DIR/stream=<name>/part-NNNNN.parquet (zstd), one part per shard, "
+                    "with the columns shard, session and time (UTC wall clock) added. The shard's "
+                    "metadata is kept in each file's schema metadata under 'encoder.metadata'. "
+                    "Damaged blocks are skipped and reported (exit 1). Nothing is left behind on failure.")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="shard files, or folders (their *.enc files)")
+    p.add_argument("--parquet", required=True, metavar="DIR", help="output folder (must be empty or absent)")
     p.add_argument("--stream", action="append", dest="streams", metavar="NAME",
                    help="export only this stream (repeatable)")
+    p.add_argument("--frames", choices=["png"], help="also write every screen frame as a PNG file")
+    p.add_argument("--overwrite", action="store_true", help="replace DIR if it is not empty")
+    p.add_argument("--strict", action="store_true",
+                   help="fail (and write nothing) if any block is damaged, instead of skipping it")
+    p.add_argument("--layout", choices=["hive", "flat"], default="hive",
+                   help="hive (default): DIR/stream=<name>/part-NNNNN.parquet with shard, session and time "
+                        "columns; flat: the former DIR/<stream>.parquet of a single shard, its own columns")
+    _args.add_encryption_key_file(p)
     p.set_defaults(run=run)
 
 
+# -- what the shards hold (first pass: footers only) ---------------------------------------
+def _session_id(metadata: dict, path: str) -> str:
+    session = metadata.get("session")
+    sid = session.get("id") if isinstance(session, dict) else None
+    if isinstance(sid, (str, int)) and not isinstance(sid, bool) and str(sid):
+        return str(sid)
+    return os.path.splitext(os.path.basename(path))[0]
+
+
+def _clock_offset(metadata: dict) -> int | None:
+    """``unix_us - t`` from the metadata's clock anchor, or None when there is none."""
+    clock = metadata.get("clock")
+    if not isinstance(clock, dict):
+        return None
+    t0, unix0 = clock.get("t0_us"), clock.get("unix_us_at_t0")
+    return unix0 - t0 if type(t0) is int and type(unix0) is int else None
+
+
+def plan(paths: list[str], args) -> tuple[list[dict], dict[str, pa.Schema], list[dict]]:
+    """(shards, streams to export -> schema, damage): every shard opened once (footer only).
+
+    Raises for what makes the export impossible (exit 2): a file that is not a shard or lacks
+    its encryption key, two shards of one name, a stream whose schema differs between shards,
+    an unknown ``--stream``. A shard with the magic that cannot be opened is damage.
+    """
+    shards, schemas, damage, names = [], {}, [], {}
+    for path in paths:
+        shard = os.path.basename(path)
+        if shard in names:
+            raise EncoderError(f"two shards are named {shard!r} ({names[shard]} and {path}): the shard "
+                               "column could not tell them apart; rename one")
+        names[shard] = path
+        try:
+            reader = ShardReader(path, encryption_key_file=args.encryption_key_file, recover=True)
+        except (EncoderError, OSError) as exc:
+            if exit_codes.for_open_error(path, exc) != exit_codes.DAMAGED:
+                raise
+            damage.append({"shard": shard, "reason": f"cannot be read, skipped: {exc}"})
+            continue
+        with reader:
+            for name, schema in reader.streams.items():
+                if name in schemas and not schemas[name].equals(schema):
+                    raise EncoderError(f"stream {name!r} has another schema in {path} than in the shards "
+                                       f"before it: {schema} vs {schemas[name]}; export them separately")
+                schemas.setdefault(name, schema)
+            shards.append({"path": path, "shard": shard, "session": _session_id(reader.metadata, path),
+                           "streams": list(reader.streams)})
+    wanted = list(schemas) if not args.streams else list(dict.fromkeys(args.streams))
+    for name in wanted:
+        if name not in schemas:
+            raise EncoderError(f"no stream {name!r} in {'the shard' if len(paths) == 1 else 'any shard'}; "
+                               f"they hold {sorted(schemas)}")
+        # Stream names come from footers: untrusted. Only names the writer accepts may become
+        # folder or file names (no separators, no "..").
+        if not re.fullmatch(STREAM_NAME, name):
+            raise EncoderError(f"refusing to export a stream named {name!r} (not a valid stream name)")
+        taken = sorted(set(schemas[name].names) & set(ADDED_COLUMNS))
+        if args.layout == "hive" and taken:
+            raise EncoderError(f"stream {name!r} has columns {taken} that the hive layout adds; "
+                               "use --layout flat")
+    return shards, {n: schemas[n] for n in wanted}, damage
+
+
+# -- one shard's rows ------------------------------------------------------------------------
+def sound_table(reader: ShardReader, name: str, bad: set[int]) -> tuple[pa.Table, list[tuple[int, str]]]:
+    """Rows of ``name`` from every block not in ``bad`` (block numbers) that decodes; returns
+    (table, [(block, reason) of blocks that passed their checksums but did not decode])."""
+    if not bad:
+        try:
+            return reader.read(name), []
+        except EncoderError:
+            pass  # find the block by reading them one by one
+    pieces, failed = [], []
+    for block in range(len(reader.block_rows(name))):
+        if block in bad:
+            continue
+        try:
+            pieces.append(reader.read_block(name, block))
+        except EncoderError as exc:
+            failed.append((block, exc.detail))
+    table = pa.concat_tables(pieces) if pieces else reader.streams[name].empty_table()
+    return table, failed
+
+
+def with_ids(table: pa.Table, shard: str, session: str, offset: int | None) -> pa.Table:
+    """``table`` with ``time`` after ``t`` and ``shard``, ``session`` at the end (hive layout).
+
+    ``offset`` is ``unix_us - t`` (the shard's clock anchor); ``time`` is null without one, or
+    where it would leave the int64 range.
+
+    >>> t = pa.table({"t": pa.array([5_000_000, 5_250_000], pa.int64())})
+    >>> table = with_ids(t, "a.enc", "sess-1", offset=1_714_564_800_000_000 - 5_000_000)
+    >>> table.column_names
+    ['t', 'time', 'shard', 'session']
+    >>> [v.isoformat() for v in table.column("time").to_pylist()]
+    ['2024-05-01T12:00:00+00:00', '2024-05-01T12:00:00.250000+00:00']
+    """
+    t = table.column("t").to_numpy() if table.num_rows else np.zeros(0, np.int64)
+    fits = offset is not None and (not len(t) or -(1 << 63) <= int(t.min()) + offset
+                                   and int(t.max()) + offset < (1 << 63))
+    utc = pa.timestamp("us", tz="UTC")
+    time = pa.array(t + np.int64(offset), utc) if fits else pa.nulls(len(t), utc)
+    table = table.add_column(1, pa.field("time", utc, nullable=True), time)
+    table = table.append_column(pa.field("shard", pa.string(), nullable=False),
+                                pa.array([shard] * table.num_rows, pa.string()))
+    return table.append_column(pa.field("session", pa.string(), nullable=False),
+                               pa.array([session] * table.num_rows, pa.string()))
+
+
+def _block_damage(reader: ShardReader, shard: str) -> list[dict]:
+    return [{"shard": shard, "stream": d.stream, "block": d.block, "offset": d.offset, "rows": d.rows,
+             "reason": d.reason} for d in reader.check_blocks(deep=False)]
+
+
+def export_shard(reader: ShardReader, item: dict, schemas: dict, out: str, args, parts: dict) -> list[dict]:
+    """Write the rows of one shard; returns its damage (blocks skipped, an unreadable footer).
+    ``parts`` counts the parts written per stream: (parts, rows, bytes)."""
+    shard = item["shard"]
+    damage = _block_damage(reader, shard)
+    if reader.recovered is not None:
+        scan = reader.recovered
+        damage.append({"shard": shard, "reason": f"footer unreadable ({scan.reason}): read by scanning; "
+                                                 f"{scan.dropped_bytes:,} bytes after byte {scan.end:,} skipped"})
+    if args.strict and damage:
+        return damage
+    meta = json.dumps(reader.metadata, separators=(",", ":")).encode()
+    infos = {name: [b for b in reader.blocks if b.stream == name] for name in schemas}
+    offset = _clock_offset(reader.metadata)
+    for name in schemas:
+        if name not in reader.streams:
+            continue
+        bad = {d["block"] for d in damage if d.get("stream") == name}
+        table, failed = sound_table(reader, name, bad)
+        damage += [{"shard": shard, "stream": name, "block": b, "offset": infos[name][b].offset,
+                    "rows": infos[name][b].rows, "reason": reason} for b, reason in failed]
+        if args.layout == "flat":
+            target = os.path.join(out, f"{name}.parquet")
+        elif table.num_rows:
+            table = with_ids(table, shard, item["session"], offset)
+            target = os.path.join(out, f"stream={name}", f"part-{parts.get(name, (0,))[0]:05d}.parquet")
+        else:
+            continue  # no empty parts (a stream empty everywhere gets one at the end)
+        _write(table, target, {b"encoder.metadata": meta, b"encoder.stream": name.encode(),
+                               b"encoder.shard": shard.encode()}, parts, name)
+    return damage
+
+
+def _write(table: pa.Table, target: str, metadata: dict, parts: dict, name: str) -> None:
+    import pyarrow.parquet as pq  # only here: every command (encoder record too) imports this module
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    pq.write_table(table.replace_schema_metadata(metadata), target, compression="zstd")
+    n, rows, size = parts.get(name, (0, 0, 0))
+    parts[name] = (n + 1, rows + table.num_rows, size + os.path.getsize(target))
+
+
+# -- frames ----------------------------------------------------------------------------------
+def png_image(frame: np.ndarray, pixel_format: str):
+    """A Pillow image of ``frame`` with exactly its pixels, in RGB(A) order (gray stays gray)."""
+    from PIL import Image
+    order = PNG_CHANNELS[pixel_format]
+    pixels = frame if order is None else frame[..., order]
+    return Image.fromarray(np.ascontiguousarray(pixels))
+
+
+def export_frames(reader: ShardReader, shard: str, out: str, quiet: bool) -> tuple[int, list[dict]]:
+    """Write every frame of every screen as ``out/frames/<shard>/<screen>/<index>-<t>.png``;
+    returns (frames written, damage: frames that could not be assembled)."""
+    if "frame" not in reader.streams:
+        return 0, []
+    try:
+        screens = {s: reader.frame_times(s) for s in reader.frame_screens()}
+    except EncoderError as exc:
+        return 0, [{"shard": shard, "stream": "frame", "reason": f"frames not exported: {exc}"}]
+    written, damage = 0, []
+    for screen, times in screens.items():
+        folder = os.path.join(out, "frames", shard, str(screen))
+        os.makedirs(folder, exist_ok=True)
+        index, frames = 0, reader.iter_frames(screen=screen, copy=False)
+        while index < len(times):
+            try:
+                for frame in _console.progress(frames, quiet=quiet, desc=f"png {shard}:{screen}",
+                                               total=len(times) - index, unit="frame"):
+                    pixel_format = reader.frame_info(index, screen)["format"]
+                    png_image(frame, pixel_format).save(
+                        os.path.join(folder, f"{index:06d}-{int(times[index])}.png"), compress_level=1)
+                    index += 1
+                    written += 1
+                break
+            except EncoderError as exc:  # a damaged page or grid: skip the frame, go on one by one
+                damage.append({"shard": shard, "stream": "frame", "frame": index, "screen": screen,
+                               "reason": f"frame not exported: {exc.detail}"})
+                index += 1
+                frames = (reader.frame(k, screen) for k in range(index, len(times)))
+    return written, damage
+
+
+# -- the command -----------------------------------------------------------------------------
+def _check_target(target: str, overwrite: bool) -> None:
+    if os.path.exists(target) and not os.path.isdir(target):
+        raise EncoderError(f"{target} exists and is not a folder")
+    if os.path.isdir(target) and os.listdir(target) and not overwrite:
+        raise EncoderError(f"{target} is not empty: pass --overwrite to replace it, or choose another folder")
+
+
+def _publish(staging: str, target: str) -> None:
+    """Move the finished export into place (replacing an old one only once the new is complete)."""
+    old = None
+    if os.path.isdir(target):
+        if os.listdir(target):
+            old = staging + ".old"
+            os.rename(target, old)
+        else:
+            os.rmdir(target)
+    try:
+        os.rename(staging, target)
+    except BaseException:
+        if old is not None:
+            os.rename(old, target)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _staging_folder(target: str) -> str:
+    parent = os.path.dirname(os.path.abspath(target))
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=f".{os.path.basename(os.path.abspath(target))}.", suffix=".partial",
+                               dir=parent)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes it private; the export is an ordinary folder
+    return staging
+
+
 def run(args) -> int:
-    with ShardReader(args.path) as reader:
-        names = list(reader.streams) if not args.streams else list(dict.fromkeys(args.streams))
-        for name in names:
-            if name not in reader.streams:
-                raise EncoderError(f"no stream {name!r}; the shard holds {sorted(reader.streams)}",
-                                   shard=args.path)
-            # Stream names come from the shard's footer: untrusted. Only names the writer
-            # accepts may become file names (no separators, no "..").
-            if not re.match(STREAM_NAME, name):
-                raise EncoderError(f"refusing to export a stream named {name!r} (not a valid stream "
-                                   "name)", shard=args.path)
-        os.makedirs(args.parquet, exist_ok=True)
-        import pyarrow.parquet as pq  # only here: every command (encoder record too) imports this module
-        meta = json.dumps(reader.metadata, separators=(",", ":")).encode()
-        for name in _console.progress(names, quiet=args.quiet, desc="export", unit="stream"):
-            table = reader.read(name)
-            table = table.replace_schema_metadata({b"encoder.metadata": meta,
-                                                   b"encoder.stream": name.encode()})
-            target = os.path.join(args.parquet, f"{name}.parquet")
-            pq.write_table(table, target, compression="zstd")
-            print(f"{target}: {table.num_rows:,} rows, {os.path.getsize(target):,} bytes")
-    return 0
+    paths = _args.shard_files(args.paths)
+    if args.layout == "flat" and len(paths) != 1:
+        raise EncoderError(f"--layout flat exports one shard, not {len(paths)}: use the hive layout")
+    if args.frames == "png":
+        try:
+            import PIL  # noqa: F401
+        except ImportError:
+            raise EncoderError("--frames png needs Pillow: pip install pillow") from None
+    _check_target(args.parquet, args.overwrite)
+    shards, schemas, damage = plan(paths, args)
+    if args.strict and damage:
+        return _refuse(damage, args.parquet)
+    staging = _staging_folder(args.parquet)
+    try:
+        parts, frames = {}, 0
+        for item in _console.progress(shards, quiet=args.quiet, desc="export", unit="shard"):
+            with ShardReader(item["path"], encryption_key_file=args.encryption_key_file, recover=True) as reader:
+                found = export_shard(reader, item, schemas, staging, args, parts)
+                if args.frames == "png" and not (args.strict and found):
+                    written, broken = export_frames(reader, item["shard"], staging, args.quiet)
+                    frames, found = frames + written, found + broken
+            damage += found
+            if args.strict and found:
+                shutil.rmtree(staging, ignore_errors=True)
+                return _refuse(damage, args.parquet)
+        for name, schema in schemas.items():  # a stream without rows anywhere: one empty part
+            if name not in parts and args.layout == "hive":
+                empty = with_ids(schema.empty_table(), "", "", None)
+                _write(empty, os.path.join(staging, f"stream={name}", "part-00000.parquet"),
+                       {b"encoder.stream": name.encode()}, parts, name)
+        _publish(staging, args.parquet)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return _summary(args, paths, shards, parts, frames, damage)
+
+
+def _refuse(damage: list[dict], target: str) -> int:
+    for d in damage:
+        _console.error(_damage_line(d))
+    _console.error(f"--strict: damage found, nothing exported ({target} not written)")
+    return exit_codes.DAMAGED
+
+
+def _damage_line(d: dict) -> str:
+    where = [d["shard"]] + ([f"stream {d['stream']!r}"] if d.get("stream") else [])
+    if d.get("block") is not None:
+        where.append(f"block {d['block']} (byte {d['offset']:,}, {d['rows']:,} rows)")
+    if d.get("frame") is not None:
+        where.append(f"screen {d['screen']}, frame {d['frame']}")
+    return ", ".join(where) + f": {d['reason']}"
+
+
+def _summary(args, paths, shards, parts, frames, damage) -> int:
+    out = args.parquet
+    for name, (n, rows, size) in parts.items():
+        where = os.path.join(out, f"{name}.parquet") if args.layout == "flat" else \
+            os.path.join(out, f"stream={name}") + f" ({n} part{'s' * (n != 1)})"
+        print(f"{where}: {rows:,} rows, {size:,} bytes")
+    if args.frames:
+        print(f"{os.path.join(out, 'frames')}: {frames:,} PNG files")
+    print(f"exported {len(shards)} of {len(paths)} shards, {len(parts)} streams, "
+          f"{sum(p[1] for p in parts.values()):,} rows into {out}")
+    if not damage:
+        return exit_codes.OK
+    blocks = [d for d in damage if d.get("block") is not None]
+    frames_lost = [d for d in damage if d.get("frame") is not None]
+    print(f"INCOMPLETE: skipped {len(blocks)} damaged blocks ({sum(d['rows'] for d in blocks):,} rows)"
+          + (f", {len(frames_lost)} frames" if frames_lost else "")
+          + (f" and {len(damage) - len(blocks) - len(frames_lost)} other damaged parts"
+             if len(damage) > len(blocks) + len(frames_lost) else ""))
+    for d in damage:
+        print(f"  {_damage_line(d)}")
+    _console.error(f"export incomplete: damage skipped in {len({d['shard'] for d in damage})} shard(s) "
+                   "(--strict refuses to export around damage)")
+    return exit_codes.DAMAGED

@@ -1,9 +1,10 @@
 """The ``encoder`` command: argument parsing and the one place that turns errors into exit codes.
 
-Exit codes: 0 success; 1 a check failed (``demo`` round trip not exact, ``verify`` found a
-corrupt shard); 2 usage errors and any :class:`~encoder.errors.EncoderError` or
-:class:`OSError` (unreadable file, not a shard, ...); 130 interrupted. Errors print
-``encoder: error: <message>`` on stderr, never a traceback.
+The codes are those of :mod:`encoder.cli.exit_codes`: a command returns ``OK`` or ``DAMAGED``
+itself; what escapes it is mapped here: an :class:`~encoder.errors.EncoderError` or an
+:class:`OSError` (unreadable file, not a shard, a missing encryption key, ...) and argparse's
+usage errors give ``BAD_INPUT``, Ctrl-C ``INTERRUPTED``, a closed stdout ``BROKEN_PIPE``.
+Errors print ``encoder: error: <message>`` on stderr, never a traceback.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import sys
 
 from .._version import __version__
 from ..errors import EncoderError
-from . import _console, demo, export, inspect, record, repair, verify
+from . import _console, demo, export, exit_codes, inspect, record, repair, verify
 
 COMMANDS = (demo, inspect, verify, repair, export, record)
 
@@ -41,25 +42,27 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help, --version and usage errors: keep argparse's code
-        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    except SystemExit as exc:  # --help, --version (0) and usage errors (argparse exits 2)
+        if exc.code is None or exc.code == 0:
+            return exit_codes.OK
+        return exc.code if isinstance(exc.code, int) else exit_codes.BAD_INPUT
     if args.command is None:
         parser.print_help(sys.stderr)
-        return 2
+        return exit_codes.BAD_INPUT
     try:
         return args.run(args)
     except EncoderError as exc:
         _console.error(str(exc))
-        return 2
+        return exit_codes.BAD_INPUT
     except BrokenPipeError:  # `encoder inspect x | head`: stop quietly, like coreutils
         _silence_stdout()
-        return 1
+        return exit_codes.BROKEN_PIPE
     except OSError as exc:
         _console.error(_console.os_message(exc))
-        return 2
+        return exit_codes.BAD_INPUT
     except KeyboardInterrupt:
         print(file=sys.stderr)
-        return 130
+        return exit_codes.INTERRUPTED
 
 
 def _silence_stdout() -> None:

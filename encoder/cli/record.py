@@ -8,10 +8,12 @@ with its footer. A stats line goes to stderr every ``--stats-interval`` seconds 
 shard's ``marker`` stream (kind ``recorder.stats``) every minute.
 
 Exit codes: 0 stopped normally; 2 could not start (no display, a missing package, a bad
-policy) or a source failed while recording (what was captured is still written).
+policy) or a source failed while recording (what was captured is still written). A start
+that fails leaves nothing behind: no shard, and no ``--out`` folder unless it existed before.
 """
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import sys
@@ -27,15 +29,24 @@ _positive = positive(1e9)  # seconds, MB, fps
 def register(sub, common) -> None:
     p = sub.add_parser(
         "record", parents=[common], help="record this X display (screen, input, focus) into shards",
-        description="Record the X display named by DISPLAY: screen frames, pointer, buttons, wheel, keys and "
-                    "window focus, with the privacy policy applied before anything is written. Stop with "
-                    "Ctrl-C or SIGTERM. Needs encoder[capture] (python-xlib, mss).")
-    p.add_argument("--out", required=True, metavar="DIR", help="folder of the shards (created)")
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # keeps the install lines whole
+        description="Record the X display named by DISPLAY: screen frames, pointer, buttons, wheel,\n"
+                    "keys and window focus, with the privacy policy applied before anything is\n"
+                    "written. Stop with Ctrl-C or SIGTERM.\n\n"
+                    "Needs the capture extra (python-xlib, mss):\n"
+                    "  pip install '.[capture]'              (from a clone)\n"
+                    "  pip install 'hci-encoder[capture]'    (a release)")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="folder of the shards (created if missing; removed again if the start fails)")
     p.add_argument("--fps", type=_positive, default=2.0, metavar="N", help="screen frames per second "
                    "(default 2); unchanged screens cost almost nothing")
     p.add_argument("--duration", type=_positive, metavar="S", help="stop after S seconds")
     p.add_argument("--keys", choices=("full", "timing-only", "none"),
-                   help="key content: overrides the policy's 'keys' (default from the policy: timing-only)")
+                   help="what the key stream keeps, overriding the policy's 'keys' (default from the policy: "
+                        "timing-only): full = keysyms and typed text; timing-only = press/release times and key "
+                        "classes, no text; none = no key rows. This is the key stream only: screen frames still "
+                        "show whatever the typing displays; exclude apps or titles in the policy to black "
+                        "those windows out (docs/capture.md)")
     p.add_argument("--policy", metavar="FILE", help="privacy policy, TOML or JSON (docs/capture.md); "
                    "default: the built-in safe policy")
     p.add_argument("--display", metavar="NAME", help="X display (default: $DISPLAY)")

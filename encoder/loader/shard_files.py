@@ -89,7 +89,7 @@ def _fsspec():
     try:
         import fsspec
     except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("reading shards from URLs needs fsspec: pip install encoder[remote] "
+        raise ImportError("reading shards from URLs needs fsspec: pip install 'hci-encoder[remote]' "
                           "(and aiohttp for http://, s3fs for s3://, gcsfs for gs://)") from exc
     return fsspec
 

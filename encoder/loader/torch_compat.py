@@ -1,6 +1,6 @@
 """The optional PyTorch seam: base classes, worker info and the process group, or stand-ins.
 
-PyTorch is an optional extra (``pip install encoder[torch]``). When it is importable the
+PyTorch is an optional extra (``pip install 'hci-encoder[torch]'``). When it is importable the
 datasets of :mod:`encoder.loader` derive from ``torch.utils.data.IterableDataset`` /
 ``Dataset`` and read ``get_worker_info()`` and ``torch.distributed``; when it is not, they
 derive from ``object`` and iterate all the same. Nothing else in the package imports torch.
@@ -57,7 +57,7 @@ def to_torch(batch):
     """
     import numpy as np
     if torch is None:
-        raise ImportError("to_torch needs PyTorch: pip install encoder[torch]")
+        raise ImportError("to_torch needs PyTorch: pip install 'hci-encoder[torch]'")
     if isinstance(batch, dict):
         return {k: to_torch(v) for k, v in batch.items()}
     if isinstance(batch, np.ndarray) and batch.dtype != object:

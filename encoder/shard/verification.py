@@ -68,8 +68,10 @@ def check_blocks(reader, deep: bool = False) -> list[BlockDamage]:
                 if deep:
                     reader._chunks.columns(desc["offset"], desc, spec, [c.name for c in spec.columns])
             except EncoderError as exc:
+                where = ", ".join(([f"column {exc.column!r}"] if exc.column else [])
+                                  + ([f"byte {exc.offset}"] if exc.offset is not None else []))
                 damaged.append(BlockDamage(stream, number, desc["offset"], block_end(desc), desc["rows"],
-                                           desc["t"][0], desc["t"][1], exc.detail))
+                                           desc["t"][0], desc["t"][1], f"{where}: {exc.detail}" if where else exc.detail))
     return sorted(damaged, key=lambda d: d.offset)
 
 

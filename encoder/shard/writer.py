@@ -143,6 +143,9 @@ class ShardWriter(WriterFrames):
         self._blocks: list[dict] = []
         self._rows: dict[str, int] = {}
         self._pos = 0
+        self._raw_written = 0   # uncompressed column bytes of the blocks in the file
+        self._raw_queued = 0    # ... of the blocks handed to the background thread, not written yet
+        self._raw_lock = threading.Lock()
         self._error: BaseException | None = None
         self._closed = False
         if self._cipher is None:
@@ -293,6 +296,21 @@ class ShardWriter(WriterFrames):
         self._submit(stream, columns)
 
     @property
+    def pending_bytes(self) -> int:
+        """Uncompressed bytes accepted but not in the file yet: rows waiting in the buffers, blocks
+        waiting for (or on) the background thread, and the frame pipeline's staged frames and
+        open tile pages. Safe to read from any thread (a live byte rate counts it, so that it is
+        not 0 until the first block lands, ``flush_seconds`` later)."""
+        frames = self._frame_writer.unwritten_bytes() if self._frame_writer is not None else 0
+        return sum(b.bytes for b in list(self._buffers.values())) + self._raw_queued + frames
+
+    @property
+    def raw_bytes_written(self) -> int:
+        """Uncompressed column bytes of the blocks in the file (with the file's size, the
+        compression ratio so far)."""
+        return self._raw_written
+
+    @property
     def background(self) -> bool:
         """Whether blocks are compressed and written on a background thread."""
         return self._queue is not None
@@ -346,6 +364,8 @@ class ShardWriter(WriterFrames):
                 self._submit(self._streams[name], buf.take(buf.rows))
 
     def _submit(self, stream: Stream, columns: dict):
+        with self._raw_lock:
+            self._raw_queued += _raw_bytes(columns)
         if self._queue is None:
             self._write_block(stream, columns)
         else:
@@ -371,11 +391,15 @@ class ShardWriter(WriterFrames):
                 self._queue.task_done()
 
     def _write_block(self, stream: Stream, columns: dict):
+        raw = _raw_bytes(columns)
         cctx = self._compressor(self._levels.get(stream.name, self.level))
         parts, descriptor = encode_block(stream, columns, len(self._blocks), cctx, self._cipher, self._pos,
                                          self._hints.setdefault(stream.name, {}))
         descriptor["offset"] = self._pos
         self._emit(parts)
+        with self._raw_lock:
+            self._raw_written += raw
+            self._raw_queued -= raw
         self._blocks.append(descriptor)
         every = self._fsync_every
         if every is not None and time.monotonic() - self._synced_at >= every:
@@ -400,3 +424,6 @@ class ShardWriter(WriterFrames):
         except LimitError as exc:
             raise exc.located(shard=self.name) from None
 
+
+def _raw_bytes(columns: dict) -> int:
+    return sum(int(getattr(c, "nbytes", 0)) for c in columns.values())

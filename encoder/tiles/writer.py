@@ -442,6 +442,12 @@ class FrameWriter:
             "grid": pa.array(grids, pa.binary()),
         })
 
+    def unwritten_bytes(self) -> int:
+        """Raw bytes not handed to the shard yet: staged frames and the open pages' tiles."""
+        pages = sum(store.page_count * self.options.tile ** 2 * store_id[0]
+                    for store_id, store in list(self.pages.stores.items()))
+        return self.pending_bytes + pages
+
     def report(self) -> dict:
         """Counters of the pipeline, with the memory its content stores and previous frames hold."""
         return dict(self.stats, store_memory_bytes=self.pages.memory_bytes,

@@ -140,5 +140,41 @@ def test_a_source_that_cannot_start_stops_the_start(tmp_path):
         rec.start()
     assert isinstance(caught.value, (EncoderError, RuntimeError))   # callers catching either still do
     assert rec.shards == [] and not rec.running
+    assert not (tmp_path / "out").exists()        # the folder it created is gone again
     with pytest.raises(RecorderError, match="starts once"):
         rec.start()
+
+
+class _FailsToStart(Source):
+    """Opens, then fails in ``start`` (after the recorder opened its first shard)."""
+
+    name = "fails-to-start"
+
+    def start(self):
+        raise OSError("XRecord refused")
+
+
+def test_a_failed_start_removes_the_folders_and_shards_it_made(tmp_path):
+    out = tmp_path / "new" / "deeper" / "out"
+    rec = Recorder(out, sources=[FakeWindows(), _FailsToStart()])
+    assert not (tmp_path / "new").exists()                       # nothing made before start()
+    with pytest.raises(OSError, match="XRecord refused"):
+        rec.start()
+    assert rec.shards == [] and not (tmp_path / "new").exists()
+
+
+def test_a_failed_start_keeps_a_folder_that_existed_or_holds_anything(tmp_path):
+    existing = tmp_path / "existing"
+    existing.mkdir()
+    with pytest.raises(OSError):
+        Recorder(existing, sources=[_FailsToStart()]).start()
+    assert existing.is_dir() and os.listdir(existing) == []      # the failed start's shard is gone
+    out = tmp_path / "new" / "out"
+
+    class Writes(Source):   # something else puts a file into the new folder meanwhile
+        def start(self):
+            (out / "notes.txt").write_text("mine")
+
+    with pytest.raises(OSError, match="XRecord refused"):
+        Recorder(out, sources=[Writes(), _FailsToStart()]).start()
+    assert os.listdir(out) == ["notes.txt"]

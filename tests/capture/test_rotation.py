@@ -54,9 +54,11 @@ def test_shard_rotation_names_parts_and_counts_bytes(tmp_path):
     assert rotation.due()                                                  # rotate_seconds=0
     assert rotation.write("marker", marker)
     assert rotation.add_frame(2_000, np.zeros((16, 16, 4), np.uint8), 0, None)
+    assert rotation.pending()[0] >= sum(c.nbytes for c in marker.values())  # all still in memory
     rotation.rotate()
     rotation.close()
     rotation.close()                                                       # idempotent
+    assert rotation.pending()[0] == 0
     assert not rotation.write("marker", marker) and rotation.frame_writer_stats() == {}
     assert [os.path.basename(p) for p in rotation.paths] == ["s-0000.enc", "s-0001.enc"] and parts == [0, 1]
     assert rotation.bytes_written() == sum(os.path.getsize(p) for p in rotation.paths)

@@ -1,13 +1,19 @@
-"""Fixtures shared by the tests of the ``encoder`` command line: a small shard and damaged
-copies of it."""
+"""Fixtures shared by the tests of the ``encoder`` command line: a small shard, damaged copies
+of it, and the rotated parts of one session with several blocks per stream."""
 from __future__ import annotations
 
+import os
+from types import SimpleNamespace
+
+import numpy as np
 import pytest
 
 import encoder
 from encoder.testing import synthetic
 
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+#: The clock anchor of the parts: t = T0_US is this Unix time (2024-05-01 12:00:00 UTC).
+T0_US, UNIX_US_AT_T0 = 5_000_000, 1_714_564_800_000_000
 
 
 @pytest.fixture(scope="session")
@@ -53,3 +59,60 @@ def corrupt():
     """:func:`corrupt_copy`: ``corrupt(src, folder, how)`` writes a damaged copy, returns its path."""
     return corrupt_copy
 
+
+
+def write_part(path, *, session: str | None = "sess-42", part: int = 0, rows: int = 1000,
+               block_rows: int = 250, seed: int = 0) -> str:
+    """One rotated part of a session: ``pointer`` in blocks of ``block_rows`` rows (random walks,
+    so chunks are real zstd frames), a few ``key`` rows with text, an empty ``scroll``."""
+    rng = np.random.default_rng(seed + part)
+    start = T0_US + part * 100_000_000
+    t = start + np.cumsum(rng.integers(1_000, 20_000, rows))
+    metadata = {"clock": {"source": "monotonic", "t0_us": T0_US, "unix_us_at_t0": UNIX_US_AT_T0}}
+    if session is not None:
+        metadata["session"] = {"id": session, "part": part}
+    with encoder.ShardWriter(path, metadata=metadata, block_rows=block_rows) as w:
+        w.write("pointer", {"t": t, "x": np.cumsum(rng.integers(-5, 6, rows)).astype(np.int32),
+                            "y": np.cumsum(rng.integers(-5, 6, rows)).astype(np.int32)})
+        k = t[::50]
+        w.write("key", {"t": k, "code": rng.integers(0, 200, len(k)).astype(np.uint32),
+                        "pressed": np.arange(len(k)) % 2 == 0, "modifiers": np.zeros(len(k), np.uint16),
+                        "text": [chr(97 + i % 26) for i in range(len(k))]})
+        w.write("scroll", {"t": np.zeros(0, np.int64), "dx": np.zeros(0, np.int32), "dy": np.zeros(0, np.int32),
+                           "precise": np.zeros(0, bool), "x": np.zeros(0, np.int32), "y": np.zeros(0, np.int32)})
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def parts(tmp_path_factory) -> list[str]:
+    """Three rotated parts of session ``sess-42`` in one folder (read only by the tests)."""
+    folder = tmp_path_factory.mktemp("parts")
+    return [write_part(folder / f"sess-42.part-{i:03d}.enc", part=i) for i in range(3)]
+
+
+def block_of(path, stream: str, number: int) -> encoder.BlockInfo:
+    """The ``number``-th block of ``stream`` in the shard at ``path`` (from the footer index)."""
+    with encoder.ShardReader(path) as reader:
+        return [b for b in reader.blocks if b.stream == stream][number]
+
+
+def damage_block(src, dst, stream: str, number: int, where: str = "chunk") -> str:
+    """A copy of ``src`` at ``dst`` with one byte flipped in a block: in its descriptor record
+    (``where="descriptor"``: a little after the block's offset + 64) or in its first chunk."""
+    with open(src, "rb") as f:
+        data = bytearray(f.read())
+    offset = block_of(src, stream, number).offset
+    at = offset + 64 + 9 if where == "descriptor" else data.index(ZSTD_MAGIC, offset) + 9
+    data[at] ^= 0x20
+    with open(dst, "wb") as f:
+        f.write(data)
+    return os.fspath(dst)
+
+
+@pytest.fixture
+def shard_tools() -> SimpleNamespace:
+    """The helpers of this file for the tests (a conftest cannot be imported by name: the tests
+    folder's own conftest shadows it): ``write_part``, ``damage_block``, ``block_of``,
+    ``corrupt_copy`` and the parts' clock anchor ``T0_US``, ``UNIX_US_AT_T0``."""
+    return SimpleNamespace(write_part=write_part, damage_block=damage_block, block_of=block_of,
+                           corrupt_copy=corrupt_copy, T0_US=T0_US, UNIX_US_AT_T0=UNIX_US_AT_T0)

@@ -6,8 +6,10 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 import encoder
-from encoder.cli import main
+from encoder.cli import exit_codes, inspect, main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -34,3 +36,51 @@ def test_python_m_encoder(shard, tmp_path, corrupt):
     assert f"OK    {shard}" in proc.stdout
     assert f"encoder: error: shard {bad!r}" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+# -- one exit-code convention for every command --------------------------------------------
+def test_exit_code_constants():
+    assert (exit_codes.OK, exit_codes.DAMAGED, exit_codes.BAD_INPUT, exit_codes.INTERRUPTED) == (0, 1, 2, 130)
+    assert exit_codes.worst([0, 2, 1]) == 2 and exit_codes.worst([1, 0]) == 1
+
+
+@pytest.mark.parametrize("command", ["inspect", "verify", "export"])
+@pytest.mark.parametrize("case, code", [("sound", 0), ("damaged", 1), ("missing", 2), ("not a shard", 2),
+                                        ("usage", 2)])
+def test_every_command_follows_the_convention(parts, tmp_path, command, case, code, capsys, shard_tools):
+    path = {"sound": lambda: parts[0],
+            "damaged": lambda: shard_tools.damage_block(parts[0], tmp_path / "bad.enc", "pointer", 1),
+            "missing": lambda: str(tmp_path / "missing.enc"),
+            "not a shard": lambda: shard_tools.corrupt_copy(parts[0], tmp_path, "text")}.get(case, lambda: None)()
+    args = [command, *([path] if path else ["--no-such-option"])]
+    if command == "export":
+        args += ["--parquet", str(tmp_path / "out"), "-q"]
+    assert main(args) == code
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert (err == "") == (code == 0)
+    if case in ("missing", "not a shard"):
+        assert err.startswith("encoder: error: ")
+
+
+def test_interrupt_and_closed_stdout(shard, monkeypatch, capsys):
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    def closed(args):
+        raise BrokenPipeError
+
+    monkeypatch.setattr(inspect, "run", interrupted)
+    assert main(["inspect", shard]) == exit_codes.INTERRUPTED
+    monkeypatch.setattr(inspect, "run", closed)
+    assert main(["inspect", shard]) == exit_codes.BROKEN_PIPE
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_a_library_error_escaping_a_command_is_bad_input(shard, monkeypatch, capsys):
+    def failing(args):
+        raise encoder.errors.SchemaError("no such column", shard=args.path, stream="pointer", column="z")
+
+    monkeypatch.setattr(inspect, "run", failing)
+    assert main(["inspect", shard]) == exit_codes.BAD_INPUT
+    assert capsys.readouterr().err == f"encoder: error: shard {shard!r}, stream 'pointer', column 'z': no such column\n"

@@ -17,8 +17,7 @@ def test_verify_sound_shard(shard, capsys):
     assert captured.err == ""
 
 
-@pytest.mark.parametrize("how", ["chunk", "metadata", "descriptor", "footer", "tail", "truncated",
-                                 "empty", "text"])
+@pytest.mark.parametrize("how", ["chunk", "metadata", "descriptor", "footer", "tail", "truncated"])
 def test_verify_names_a_corrupt_shard(shard, tmp_path, how, capsys, corrupt):
     bad = corrupt(shard, tmp_path, how)
     assert main(["verify", bad]) == 1
@@ -26,6 +25,35 @@ def test_verify_names_a_corrupt_shard(shard, tmp_path, how, capsys, corrupt):
     assert f"CORRUPT {bad}" in captured.out
     assert captured.err.startswith("encoder: error: ") and bad in captured.err
     assert "Traceback" not in captured.err and "OK" not in captured.out
+
+
+@pytest.mark.parametrize("how", ["empty", "text"])
+def test_verify_what_is_not_a_shard_is_unreadable(shard, tmp_path, how, capsys, corrupt):
+    path = corrupt(shard, tmp_path, how)  # no shard magic: bad input (2), not a damaged shard (1)
+    assert main(["verify", path]) == 2
+    captured = capsys.readouterr()
+    assert f"UNREADABLE {path}" in captured.out
+    assert captured.err.startswith("encoder: error: shard ") and path in captured.err
+
+
+def test_verify_encryption_key(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("ENCODER_KEY", raising=False)
+    monkeypatch.delenv("ENCODER_KEY_FILE", raising=False)
+    path, key, other = str(tmp_path / "secret.enc"), tmp_path / "key", tmp_path / "other"
+    key.write_text("ab" * 32)
+    other.write_text("cd" * 32)
+    with encoder.ShardWriter(path, encryption_key_file=str(key)) as w:
+        w.write("marker", {"t": [1], "kind": ["start"], "value": [0]})
+    assert main(["verify", path]) == 2  # missing
+    assert main(["verify", path, "--encryption-key-file", str(other)]) == 2  # wrong
+    assert f"UNREADABLE {path}" in capsys.readouterr().out
+    assert main(["verify", path, "--encryption-key-file", str(key)]) == 0
+
+
+def test_verify_usage_errors(capsys):
+    assert main(["verify"]) == 2
+    assert "the following arguments are required: PATH" in capsys.readouterr().err
+    assert main(["verify", "--frobnicate", "x.enc"]) == 2
 
 
 def test_verify_several_files_reports_each(shard, tmp_path, capsys, corrupt):
@@ -37,6 +65,7 @@ def test_verify_several_files_reports_each(shard, tmp_path, capsys, corrupt):
     captured = capsys.readouterr()
     assert "missing.enc: No such file or directory" in captured.err
     assert "UNREADABLE" in captured.out
+    assert main(["verify", bad, str(tmp_path / "missing.enc"), shard]) == 2  # the worst code wins
 
 
 def test_verify_progress_bar_only_on_a_terminal(shard, monkeypatch, capsys):

@@ -114,3 +114,17 @@ def test_background_errors_reach_the_caller(tmp_path):
         for _ in range(50):
             w.write("pointer", {"t": np.arange(10), "x": np.arange(10), "y": np.arange(10)})
             w.flush()
+
+
+def test_pending_and_written_raw_bytes(tmp_path):
+    """What a live byte rate needs: raw bytes still in memory, raw bytes in the file."""
+    w = encoder.ShardWriter(tmp_path / "a.enc", background=False, flush_seconds=None)
+    columns = {"t": np.arange(10, dtype=np.int64), "x": np.zeros(10, np.int32), "y": np.zeros(10, np.int32)}
+    w.write("pointer", columns)
+    assert w.pending_bytes == 160 and w.raw_bytes_written == 0   # buffered, not written
+    image = np.zeros((32, 48, 4), np.uint8)
+    w.add_frame(0, image)   # 2 x 3 tiles, all the same: one new tile in the open page
+    assert w.pending_bytes == 160 + 16 * 16 * 4
+    w.flush()
+    assert w.pending_bytes == 0 and w.raw_bytes_written >= 160 + 16 * 16 * 4
+    w.close()

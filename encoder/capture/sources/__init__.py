@@ -22,7 +22,7 @@ A window source also provides ``barrier() -> t_us``: the time up to which every 
 change has been reported (the recorder waits on it before applying the policy).
 
 Concrete sources: :mod:`.x11_screen`, :mod:`.x11_input`, :mod:`.x11_focus` (Linux/X11,
-need ``encoder[capture]``: python-xlib and mss) and :mod:`.fake` (scripted, for tests).
+need the ``capture`` extra: python-xlib and mss) and :mod:`.fake` (scripted, for tests).
 They are imported only when used, so ``import encoder`` needs none of those packages.
 """
 from __future__ import annotations
@@ -67,12 +67,12 @@ def x11_sources(display: str | None = None, *, fps: float = 2.0, screen: bool = 
     """The Linux/X11 sources for ``display`` (default ``$DISPLAY``), windows first.
 
     Raises :class:`~encoder.errors.SourceUnavailableError` naming the missing package when
-    python-xlib or mss is not installed (``pip install 'encoder[capture]'``).
+    python-xlib or mss is not installed (``pip install 'hci-encoder[capture]'``).
     """
     try:
         import Xlib  # noqa: F401
     except ImportError:
-        raise SourceUnavailableError("recording X11 needs python-xlib: pip install 'encoder[capture]'") from None
+        raise SourceUnavailableError("recording X11 needs python-xlib: pip install 'hci-encoder[capture]'") from None
     out = []
     if windows:
         from .x11_focus import X11Windows
@@ -84,7 +84,7 @@ def x11_sources(display: str | None = None, *, fps: float = 2.0, screen: bool = 
         try:
             import mss  # noqa: F401
         except ImportError:
-            raise SourceUnavailableError("recording the screen needs mss: pip install 'encoder[capture]'") from None
+            raise SourceUnavailableError("recording the screen needs mss: pip install 'hci-encoder[capture]'") from None
         from .x11_screen import X11Screen
         out.append(X11Screen(display, fps=fps, damage=damage))
     return out

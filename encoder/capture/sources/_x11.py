@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 
 from Xlib import X, Xatom, display, error
 from Xlib.protocol import rq
@@ -22,10 +23,16 @@ def open_display(name: str | None):
     name = name or os.environ.get("DISPLAY")
     if not name:
         raise SourceUnavailableError("no X display: set DISPLAY (or pass --display)")
-    try:
-        return display.Display(name)
-    except (error.DisplayError, error.DisplayConnectionError, ConnectionError, OSError) as exc:
-        raise SourceUnavailableError(f"cannot open X display {name!r}: {exc}") from None
+    with warnings.catch_warnings():
+        # python-xlib does not close the socket of a failed connection (unix, then the TCP
+        # fallback): it is freed with the traceback at the end of the except clause, here,
+        # without a ResourceWarning
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            return display.Display(name)
+        except (error.DisplayError, error.DisplayConnectionError, ConnectionError, OSError) as exc:
+            message = f"cannot open X display {name!r}: {exc}"
+    raise SourceUnavailableError(message)
 
 
 def quiet_errors(disp, counter: dict) -> None:

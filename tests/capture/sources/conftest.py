@@ -1,7 +1,7 @@
 """An Xvfb display driven by xdotool, and ``encoder record`` running on it (the X11 sources' tests).
 
 They need ``apt-get install -y xvfb xdotool xterm x11-utils`` and ``pip install python-xlib mss``
-(the ``encoder[capture]`` extra); without them the tests that use :func:`xsession` are
+(the ``capture`` extra); without them the tests that use :func:`xsession` are
 skipped, with the reason.
 """
 from __future__ import annotations
@@ -30,7 +30,7 @@ def _x_missing() -> str | None:
         try:
             __import__(module)
         except ImportError:
-            return f"needs {package} (pip install 'encoder[capture]')"
+            return f"needs {package} (pip install 'hci-encoder[capture]')"
     return None
 
 

@@ -46,6 +46,9 @@ def test_record_real_x_timing_only_and_exclusion(xsession, tmp_path, rows):
     assert region.size and region.max() == 0
     assert frames[:, 50:150, 50:150].max() == 255
     assert all(f["title"] != "Bank - Incognito" for f in rows(r, "focus"))
+    # the first stats line (0.5 s in, long before the first 30-s flush) shows a byte rate
+    first = next(line for line in rec.log().splitlines() if "MB/min" in line)
+    assert float(first.split("MB/min")[0].split()[-1]) > 0, first
 
 
 def test_record_pause_file_and_duration(xsession, tmp_path, rows):
