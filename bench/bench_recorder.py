@@ -22,7 +22,7 @@ the events sent are compared with the rows stored. ``--memory-minutes M`` adds a
 at 2 fps whose RSS curve is the basis of the one-hour extrapolation.
 
 Needs: ``apt-get install xvfb xdotool xterm ffmpeg`` (openbox optional),
-``pip install 'encoder[capture]'``. Example::
+``pip install '.[capture]'``. Example::
 
     python bench/bench_recorder.py --seconds 60 --memory-minutes 5 --json /tmp/bench_recorder.json
 """

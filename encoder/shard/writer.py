@@ -105,7 +105,7 @@ class ShardWriter(WriterFrames):
         Encrypt the shard (AES-256-GCM, format 1.1) with this 32-byte key (bytes or 64 hex
         digits), or the key in this file. Default: ``$ENCODER_KEY`` (hex) or
         ``$ENCODER_KEY_FILE`` when set; ``encryption_key=False`` never encrypts. Needs
-        ``encoder[crypto]``. The former names ``key=`` and ``key_file=`` still work, with a
+        ``hci-encoder[crypto]``. The former names ``key=`` and ``key_file=`` still work, with a
         :class:`DeprecationWarning`.
 
     Examples
