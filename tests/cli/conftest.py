@@ -109,10 +109,27 @@ def damage_block(src, dst, stream: str, number: int, where: str = "chunk") -> st
     return os.fspath(dst)
 
 
+def frames_with_a_damaged_page(path, frames: int, seed: int) -> str:
+    """A shard of ``frames`` random 48x64 frames (so its one tile page holds all their tiles),
+    with a bit flipped inside that page's chunk."""
+    rng = np.random.default_rng(seed)
+    with encoder.ShardWriter(path) as w:
+        for k in range(frames):
+            w.add_frame(k * 1000, rng.integers(0, 256, (48, 64, 4), np.uint8))
+    page = block_of(path, "tile", 0)
+    with open(path, "r+b") as f:
+        f.seek(page.offset + page.stored_bytes // 2 + 512)
+        byte = f.read(1)[0]
+        f.seek(-1, os.SEEK_CUR)
+        f.write(bytes([byte ^ 0x08]))
+    return str(path)
+
+
 @pytest.fixture
 def shard_tools() -> SimpleNamespace:
     """The helpers of this file for the tests (a conftest cannot be imported by name: the tests
     folder's own conftest shadows it): ``write_part``, ``damage_block``, ``block_of``,
-    ``corrupt_copy`` and the parts' clock anchor ``T0_US``, ``UNIX_US_AT_T0``."""
+    ``corrupt_copy``, ``frames_with_a_damaged_page`` and the parts' clock anchor ``T0_US``, ``UNIX_US_AT_T0``."""
     return SimpleNamespace(write_part=write_part, damage_block=damage_block, block_of=block_of,
-                           corrupt_copy=corrupt_copy, T0_US=T0_US, UNIX_US_AT_T0=UNIX_US_AT_T0)
+                           corrupt_copy=corrupt_copy, frames_with_a_damaged_page=frames_with_a_damaged_page,
+                           T0_US=T0_US, UNIX_US_AT_T0=UNIX_US_AT_T0)

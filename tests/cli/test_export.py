@@ -244,19 +244,8 @@ def test_png_image_keeps_rgb_formats():
     assert np.array_equal(np.asarray(export.png_image(image[..., :3].copy(), "rgb")), image[..., :3])
 
 
-def test_export_skips_frames_that_do_not_assemble(tmp_path, capsys):
-    path = str(tmp_path / "screens.enc")
-    rng = np.random.default_rng(2)
-    with encoder.ShardWriter(path) as w:
-        for k in range(3):
-            w.add_frame(k * 1000, rng.integers(0, 256, (48, 64, 4), np.uint8))
-    with encoder.ShardReader(path) as reader:
-        page = next(b for b in reader.blocks if b.stream == "tile")
-    with open(path, "r+b") as f:  # a bit inside the only page: no frame can be assembled
-        f.seek(page.offset + page.stored_bytes // 2 + 512)
-        byte = f.read(1)[0]
-        f.seek(-1, os.SEEK_CUR)
-        f.write(bytes([byte ^ 0x08]))
+def test_export_skips_frames_that_do_not_assemble(tmp_path, capsys, shard_tools):
+    path = shard_tools.frames_with_a_damaged_page(tmp_path / "screens.enc", 3, 2)
     out = tmp_path / "out"
     assert main(["export", path, "--parquet", str(out), "--frames", "png"]) == 1
     printed = capsys.readouterr().out

@@ -5,7 +5,6 @@ import json
 import os
 import re
 
-import numpy as np
 import pytest
 
 import encoder
@@ -97,7 +96,7 @@ def test_inspect_summarises_a_shard_with_a_damaged_block(parts, tmp_path, where,
     reason = "block descriptor checksum mismatch" if where == "descriptor" else "chunk checksum mismatch"
     assert "DAMAGED   1 of 5 blocks (250 rows), checked: checksums" in captured.out
     assert f"  pointer block 1: bytes {block.offset:,} .. " in captured.out
-    assert f"250 rows, t {block.t_min} .. {block.t_max}: " in captured.out and f"byte " in captured.out
+    assert f"250 rows, t {block.t_min} .. {block.t_max}: " in captured.out and "byte " in captured.out
     assert f"{reason}\n" in captured.out
     assert captured.err == f"encoder: error: {bad}: 1 damaged block(s)\n"
     assert main(["inspect", bad, "--json", "--deep"]) == 1
@@ -133,19 +132,8 @@ def test_inspect_survives_frame_statistics_that_fail(shard, monkeypatch, capsys)
     assert "total " in out and "FAULT     frame statistics: shard " in out and "page index: truncated" in out
 
 
-def test_inspect_frames_of_a_damaged_shard(tmp_path, capsys):
-    path = str(tmp_path / "frames.enc")
-    rng = np.random.default_rng(3)
-    with encoder.ShardWriter(path) as w:
-        for k in range(6):
-            w.add_frame(k * 1000, rng.integers(0, 256, (48, 64, 4), np.uint8))
-    with encoder.ShardReader(path) as reader:
-        page = next(b for b in reader.blocks if b.stream == "tile")
-    with open(path, "r+b") as f:  # flip a bit inside the page chunk
-        f.seek(page.offset + page.stored_bytes // 2 + 512)
-        byte = f.read(1)[0]
-        f.seek(-1, os.SEEK_CUR)
-        f.write(bytes([byte ^ 0x08]))
+def test_inspect_frames_of_a_damaged_shard(tmp_path, capsys, shard_tools):
+    path = shard_tools.frames_with_a_damaged_page(tmp_path / "frames.enc", 6, 3)
     assert main(["inspect", path, "--deep"]) == 1
     out = capsys.readouterr().out
     assert re.search(r"^frames +6$", out, re.M)  # the statistics come from the small columns
