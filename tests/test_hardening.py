@@ -35,8 +35,9 @@ from fuzz import mutate, shards, targets  # noqa: E402
 
 @pytest.fixture(autouse=True)
 def _slow_only_when_selected(request):
-    """Long runs are opt-in: ``-m slow`` selects them (a plain ``pytest tests`` skips them)."""
-    if request.node.get_closest_marker("slow") and "slow" not in (request.config.getoption("markexpr") or ""):
+    """Long runs are opt-in: ``-m slow`` (or ``-m soak``) selects them (a plain ``pytest tests`` skips them)."""
+    markexpr = request.config.getoption("markexpr") or ""
+    if request.node.get_closest_marker("slow") and "slow" not in markexpr and "soak" not in markexpr:
         pytest.skip("long run: select it with -m slow")
 
 
@@ -364,8 +365,12 @@ def test_huge_header_counts_do_not_allocate():
 FUZZ = Path(__file__).parent / "fuzz" / "fuzz.py"
 
 
-def fuzz(tmp_path, runs: int, *args: str, timeout: int = 600) -> dict:
-    """Run tests/fuzz/fuzz.py in a subprocess on a fresh seed corpus; returns libFuzzer's stats."""
+def fuzz(tmp_path, runs: int, *args: str, timeout: int = 600, seconds: int | None = None) -> dict:
+    """Run tests/fuzz/fuzz.py in a subprocess on a fresh seed corpus; returns libFuzzer's stats.
+
+    ``runs`` executions, or with ``seconds`` as many as fit in that time (at least ``runs``).
+    Crash inputs are written to ``tmp_path`` and printed in base64 (a CI machine keeps no files).
+    """
     pytest.importorskip("atheris")
     import subprocess
     from fuzz import make_corpus
@@ -375,11 +380,23 @@ def fuzz(tmp_path, runs: int, *args: str, timeout: int = 600) -> dict:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(__file__).parent.parent)] + sys.path))
     env.pop("ENCODER_KEY", None)
     env.pop("ENCODER_KEY_FILE", None)
-    cmd = [sys.executable, str(FUZZ), *args, f"-runs={runs}", "-timeout=20", "-rss_limit_mb=3072",
+    budget = [f"-max_total_time={seconds}"] if seconds is not None else [f"-runs={runs}"]
+    if seconds is not None:
+        timeout = seconds + 300  # libFuzzer stops itself; this only catches a harness that hangs
+    cmd = [sys.executable, str(FUZZ), *args, *budget, "-timeout=20", "-rss_limit_mb=3072",
            "-max_len=65536", "-print_final_stats=1", f"-artifact_prefix={tmp_path}/", str(work), str(corpus)]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
-    log = "\n".join(line for line in proc.stderr.splitlines() if not line.startswith("INFO: Instrumenting"))
-    assert proc.returncode == 0, f"the fuzzer found a crash (inputs in {tmp_path}):\n{log[-6000:]}"
+    # one log: libFuzzer reports on stderr, atheris prints a crash's Python traceback on stdout
+    proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          timeout=timeout)
+    log = "\n".join(line for line in proc.stdout.splitlines() if not line.startswith("INFO: Instrumenting"))
+    if proc.returncode != 0:
+        import base64
+        found = [f for f in sorted(tmp_path.iterdir()) if f.is_file()]  # crash-*, timeout-*, oom-*
+        inputs = "".join(f"\n{f.name} ({f.stat().st_size} bytes), base64:\n"
+                         f"{base64.b64encode(f.read_bytes()).decode()}" for f in found)
+        pytest.fail(f"the fuzzer found a crash, timeout or out-of-memory: exit {proc.returncode} (inputs in "
+                    f"{tmp_path}; replay: base64 -d to FILE, `python tests/fuzz/fuzz.py {' '.join(args)} FILE`)\n"
+                    f"{log[-8000:]}{inputs}")
     import re
     stats = dict(re.findall(r"^stat::(\w+):\s*(\d+)", log, re.M))
     assert int(stats["number_of_executed_units"]) >= runs
@@ -393,7 +410,29 @@ def test_fuzz_short(tmp_path):
     fuzz(tmp_path / "unsealed", 500, "reader", "--unsealed")
 
 
+def fuzz_targets() -> list[str]:
+    """The target names of tests/fuzz/fuzz.py (its ``TARGETS``), read from its source: importing it
+    would instrument the library in this process. A target added there is fuzzed here, unasked."""
+    import ast
+    for node in ast.parse(FUZZ.read_text()).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "TARGETS" for t in node.targets):
+            return [key.value for key in node.value.keys]
+    raise AssertionError(f"no TARGETS in {FUZZ}")
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize("args", [(name,) for name in fuzz_targets()] + [("all", "--unsealed")],
+                         ids=lambda args: "-".join(a.strip("-") for a in args))
+def test_fuzz_every_target(tmp_path, args):
+    """``ENCODER_FUZZ_SECONDS`` (default 30) of each fuzz target, and of all of them with checksums off
+    (CI's slow job runs these on every submission; docs/hardening.md)."""
+    seconds = int(os.environ.get("ENCODER_FUZZ_SECONDS", "30"))
+    # at least 200 executions: the fuzzer mutated inputs, it did not just replay the seeds
+    fuzz(tmp_path, 200, *args, seconds=seconds)
+
+
+@pytest.mark.slow
+@pytest.mark.soak
 def test_fuzz_long(tmp_path):
-    """1,000,000 executions of every entry point (about an hour on 2 busy cores)."""
+    """1,000,000 executions of every entry point (30-60 min on 2 busy cores; ``-m soak``, not in CI)."""
     fuzz(tmp_path, int(os.environ.get("ENCODER_FUZZ_RUNS_LONG", "1000000")), "all", timeout=6 * 3600)

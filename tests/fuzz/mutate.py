@@ -69,6 +69,8 @@ def reseal_block(data: bytes, layout: Layout, index: int, desc) -> bytes | None:
     offset, _, _ = layout.blocks[index]
     chunks = [offset + c[0] for _, cs in layout.footer["blocks"][index]["columns"] for c in cs]
     room = (min(chunks) if chunks else layout.blocks[index][1]) - offset
+    if not 0 < room <= len(data) - offset:
+        return None  # an index crafted earlier (a fuzzer's input) points past the file: no room to fill
     text = json.dumps(desc, separators=(",", ":")).encode()
     head = fmt.BLOCK_HEADER.pack(fmt.BLOCK_MAGIC, len(text), 0, 0)[:16]
     head += struct.pack("<Q", fmt.checksum(head + text)) + text
@@ -255,6 +257,11 @@ def craft_chunk(data, rng):
         return None
     ci, k = chunks[int(rng.integers(len(chunks)))]
     start, size, raw, _ = entry["columns"][ci][1][k]
+    offset = entry["offset"]
+    if not (0 <= start and 0 <= size and offset + start + size <= len(data) and 0 <= raw <= fmt.MAX_CHUNK_RAW):
+        # a descriptor crafted earlier (a fuzzer's input): the chunk is not in the file, or a payload
+        # of its claimed raw size would take gigabytes and seconds to make, in the mutator itself
+        return None
     new_raw = raw if rng.random() < 0.6 else int(rng.integers(0, 2 * raw + 2))
     mode = rng.random()
     payload = rng.bytes(new_raw) if mode < 0.5 else bytes(new_raw) if mode < 0.7 else \
@@ -262,7 +269,6 @@ def craft_chunk(data, rng):
     frame = _CCTX.compress(payload)
     if len(frame) > size + fmt.pad(size):
         return None
-    offset = entry["offset"]
     out = bytearray(data)
     out[offset + start:offset + start + size + fmt.pad(size)] = frame + bytes(size + fmt.pad(size) - len(frame))
     footer = json.loads(json.dumps(layout.footer))

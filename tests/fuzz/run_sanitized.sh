@@ -59,6 +59,6 @@ if [ "$status" != 0 ]; then
 fi
 
 echo "== mutation, corruption and kernel tests"
-python -m pytest -q -p no:cacheprovider -x tests/test_hardening.py tests/test_corruption.py tests/test_kernels.py \
-    tests/test_keys.py -k "not fuzz"
+python -m pytest -q -p no:cacheprovider -x tests/test_hardening.py tests/test_corruption.py tests/codecs/test_reference.py \
+    tests/codecs/test_keys.py tests/tiles/test_reference.py -k "not fuzz"
 echo "== sanitized run: no memory error, no undefined behaviour"
