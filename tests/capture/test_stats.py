@@ -8,7 +8,6 @@ import time
 import numpy as np
 
 from encoder.capture import POINTER, now_us
-from encoder.capture.events import to_columns
 from encoder.capture.rotation import PRIOR_RATIO
 
 
