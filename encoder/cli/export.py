@@ -27,7 +27,7 @@ import pyarrow as pa
 
 from ..errors import EncoderError
 from ..shard import ShardReader
-from ..shard.format import STREAM_NAME
+from ..shard.format import STREAM_NAME, wall_clock_offset
 from . import _args, _console, exit_codes
 
 #: Columns the hive layout adds to every row (and the partition key): no stream may have them.
@@ -67,15 +67,6 @@ def _session_id(metadata: dict, path: str) -> str:
     if isinstance(sid, (str, int)) and not isinstance(sid, bool) and str(sid):
         return str(sid)
     return os.path.splitext(os.path.basename(path))[0]
-
-
-def _clock_offset(metadata: dict) -> int | None:
-    """``unix_us - t`` from the metadata's clock anchor, or None when there is none."""
-    clock = metadata.get("clock")
-    if not isinstance(clock, dict):
-        return None
-    t0, unix0 = clock.get("t0_us"), clock.get("unix_us_at_t0")
-    return unix0 - t0 if type(t0) is int and type(unix0) is int else None
 
 
 def plan(paths: list[str], args) -> tuple[list[dict], dict[str, pa.Schema], list[dict]]:
@@ -187,7 +178,7 @@ def export_shard(reader: ShardReader, item: dict, schemas: dict, out: str, args,
         return damage
     meta = json.dumps(reader.metadata, separators=(",", ":")).encode()
     infos = {name: [b for b in reader.blocks if b.stream == name] for name in schemas}
-    offset = _clock_offset(reader.metadata)
+    offset = wall_clock_offset(reader.metadata)
     for name in schemas:
         if name not in reader.streams:
             continue

@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from ..errors import EncoderError
 from ..shard import ShardReader
+from ..shard.format import wall_clock_offset
 from . import _args, _console, exit_codes
 
 
@@ -228,12 +229,13 @@ def _metadata_lines(meta: dict, t_first: int | None) -> list[str]:
     for key, value in meta.items():
         text = _short(value)
         if key == "clock" and isinstance(value, dict):
-            t0, unix0 = value.get("t0_us"), value.get("unix_us_at_t0")
+            offset = wall_clock_offset(meta)
             text = f"{value.get('source', '?')}"
-            if _is_int(t0) and _is_int(unix0):
-                text += f", t0 = {t0} us = {_console.wall_clock(unix0)}"
+            if offset is not None:
+                t0 = value["t0_us"]
+                text += f", t0 = {t0} us = {_console.wall_clock(t0 + offset)}"
                 if t_first is not None:
-                    text += f"; first row at {_console.wall_clock(unix0 + t_first - t0)}"
+                    text += f"; first row at {_console.wall_clock(t_first + offset)}"
         elif key == "screens" and isinstance(value, list):
             parts = []
             for s in value:

@@ -95,6 +95,23 @@ def loads(data, what: str, **where):
         raise CorruptShardError(f"{what} is not valid JSON ({exc})", **where) from None
 
 
+def wall_clock_offset(metadata: dict) -> int | None:
+    """``unix_us - t`` for the rows of a shard, from its metadata's clock anchor (``clock``:
+    ``t0_us`` read together with ``unix_us_at_t0``); None without a usable anchor (metadata is
+    untrusted JSON).
+
+    >>> wall_clock_offset({"clock": {"t0_us": 5, "unix_us_at_t0": 1_000_005}})
+    1000000
+    >>> wall_clock_offset({"clock": {"t0_us": "5"}}) is None
+    True
+    """
+    clock = metadata.get("clock") if isinstance(metadata, dict) else None
+    if not isinstance(clock, dict):
+        return None
+    t0, unix0 = clock.get("t0_us"), clock.get("unix_us_at_t0")
+    return unix0 - t0 if type(t0) is int and type(unix0) is int else None
+
+
 def pack_header(metadata: dict, version: tuple[int, int] = VERSION) -> bytes:
     meta = dumps(metadata)
     if len(meta) > MAX_METADATA:
