@@ -101,15 +101,13 @@ def _check_indexed(reader) -> Scan:
     blocks = sorted((b for bs in reader._blocks.values() for b in bs), key=lambda b: b["offset"])
     scan = Scan(schemas=dict(reader._schemas), end=reader._data_end, size=reader.size, stopped="intact",
                 stopped_at=reader._data_end, lost=list(reader.lost))
-    damaged = reader.check_blocks()
-    if not damaged:
-        try:
-            reader.verify()
-            scan.blocks = blocks
-            return scan
-        except EncoderError as exc:  # sound chunks, yet not sound: look deeper, else stray bytes
-            damaged = reader.check_blocks(deep=True)
-            scan.reason = exc.detail
+    try:
+        reader.verify()  # every byte: a shard is sound only if this passes
+        scan.blocks = blocks
+        return scan
+    except EncoderError as exc:  # find the damaged blocks (checksums, else decoding), else stray bytes
+        scan.reason = exc.detail
+        damaged = reader.check_blocks() or reader.check_blocks(deep=True)
     bad = {d.offset for d in damaged}
     scan.blocks = [b for b in blocks if b["offset"] not in bad]
     scan.stopped, scan.stopped_at = ("damaged blocks", damaged[0].offset) if damaged else ("stray bytes", 0)

@@ -110,6 +110,11 @@ class CachedStore:
     free: list = field(default_factory=list)
     valid: np.ndarray = None   # bytes of each cached page decoded so far (a prefix, or all)
 
+    def __post_init__(self):
+        # the pages never change: whether they have gaps is known once (asked on every frame)
+        self.lost = self.blocks < 0           # which pages are lost (bool per page)
+        self.damaged = bool(self.lost.any())
+
     @property
     def tile_bytes(self) -> int:
         return self.tile * self.tile * self.channels
@@ -118,15 +123,6 @@ class CachedStore:
     def limit(self) -> int:
         """Ids a grid of this store may hold are below this."""
         return int(self.firsts[-1] + self.counts[-1]) if len(self.firsts) else 0
-
-    @property
-    def lost(self) -> np.ndarray:
-        """Which pages are lost (bool per page)."""
-        return self.blocks < 0
-
-    @property
-    def damaged(self) -> bool:
-        return bool(len(self.blocks)) and bool(self.blocks.min() < 0)
 
     @property
     def tiles(self) -> int:
