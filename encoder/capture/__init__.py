@@ -17,7 +17,7 @@ from ..errors import PolicyError, RecorderError, SourceUnavailableError
 from .._deprecation import renamed_module_attributes
 from .clock import ServerClock, anchor, now_us
 from .events import BUTTON, FOCUS, KEY, MARKER, POINTER, SCROLL, EventQueue
-from .keys import KEY_CLASSES, key_class, keysym_text
+from ..streams.keys import KEY_CLASSES, key_class, keysym_text
 from .policy import EXCLUDED, MODES, NORMAL, SECRET, PauseSwitch, Policy
 from .recorder import Recorder
 from .sources import Source, x11_sources

@@ -41,7 +41,7 @@ import dataclasses
 from dataclasses import dataclass, field
 
 from ..errors import PolicyError
-from .keys import CLASS_CODE, KEY_CLASSES, SHORTCUT_MODIFIERS, key_class, parse_hotkey
+from ..streams.keys import CLASS_CODE, KEY_CLASSES, SHORTCUT_MODIFIERS, key_class, parse_hotkey
 
 MODES = ("full", "timing-only", "none")
 NORMAL, SECRET, EXCLUDED = "normal", "secret", "excluded"

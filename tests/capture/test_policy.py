@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from encoder.capture import keys
-from encoder.capture.keys import CLASS_CODE
+from encoder.streams import keys
+from encoder.streams.keys import CLASS_CODE
 from encoder.capture.policy import EXCLUDED, NORMAL, SECRET, PauseSwitch, Pattern, Policy, PolicyError, worst
 
 

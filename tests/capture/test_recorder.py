@@ -9,7 +9,7 @@ import pytest
 
 from encoder.capture import (BUTTON, EXCLUDED, KEY, NORMAL, POINTER, SCROLL, SECRET, Policy, Recorder, Source,
                              WindowInfo, now_us)
-from encoder.capture.keys import CLASS_CODE, SHIFT
+from encoder.streams.keys import CLASS_CODE, SHIFT
 from encoder.capture.sources.fake import FakeWindows
 from encoder.errors import EncoderError, RecorderError, SourceUnavailableError
 

@@ -31,7 +31,7 @@ from Xlib.ext import record
 from ...errors import SourceUnavailableError
 from .. import clock as _clock
 from ..events import BUTTON, KEY, POINTER, SCROLL
-from ..keys import CONTROL, LOCK, MOD1, MOD2, MOD4, MOD5, SHIFT, keysym_text
+from ...streams.keys import CONTROL, LOCK, MOD1, MOD2, MOD4, MOD5, SHIFT, keysym_text
 from . import Source
 from ._x11 import ConnectionClosed, XError, calibrate, open_display, quiet_errors
 

@@ -12,7 +12,7 @@ import time
 import numpy as np
 
 from encoder.capture import Policy
-from encoder.capture.keys import CLASS_CODE, SHIFT
+from encoder.streams.keys import CLASS_CODE, SHIFT
 
 
 def test_record_real_x_full(xsession, tmp_path, rows, markers):

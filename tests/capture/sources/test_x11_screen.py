@@ -12,7 +12,7 @@ import sys
 import numpy as np
 
 import encoder
-from encoder.capture.keys import CLASS_CODE
+from encoder.streams.keys import CLASS_CODE
 
 
 def test_record_real_x_timing_only_and_exclusion(xsession, tmp_path, rows):

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from encoder.capture import keys
-from encoder.capture.keys import KEY_CLASSES, key_class, keysym_text, parse_hotkey
+from encoder.streams import keys
+from encoder.streams.keys import KEY_CLASSES, key_class, keysym_text, parse_hotkey
 
 
 @pytest.mark.parametrize("keysym, name", [
