@@ -1,7 +1,7 @@
 """The streams a derivation reads, gathered from a shard, a path or a dict of tables.
 
 :func:`gather` returns an :class:`Inputs`: each stream's columns as NumPy arrays (strings as
-Python lists), every stream put in time order by a stable sort on ``t`` (docs/actions.md,
+Python lists, None for null; :meth:`StreamColumns.arrow` gives them as Arrow arrays), every stream put in time order by a stable sort on ``t`` (docs/actions.md,
 "Order"), and the frame times of one screen. Both derivations (the Numba one and the
 reference) take this and nothing else.
 """
@@ -30,6 +30,26 @@ COLUMNS = {
 STREAM_ORDER = ("pointer", "button", "scroll", "key", "focus", "command")
 
 
+class StreamColumns(dict):
+    """One stream's columns: NumPy arrays, and string columns as lists made on first access
+    (the reference reads lists; the kernels read :meth:`arrow` and never pay the conversion)."""
+
+    def __init__(self, columns: dict):
+        super().__init__(columns)
+        self._arrow = {name: v for name, v in columns.items() if isinstance(v, pa.Array)}
+
+    def __getitem__(self, name: str):
+        value = super().__getitem__(name)
+        if isinstance(value, pa.Array):
+            value = value.to_pylist()
+            self[name] = value
+        return value
+
+    def arrow(self, name: str) -> pa.Array:
+        """String column ``name`` as a ``pyarrow.StringArray``."""
+        return self._arrow[name]
+
+
 @dataclass
 class Inputs:
     """Time-ordered columns of each input stream (empty streams hold empty arrays)."""
@@ -51,8 +71,8 @@ class Inputs:
         return sum(len(cols["t"]) for cols in self.streams.values())
 
 
-def _columns(name: str, data) -> dict:
-    """One stream's needed columns, validated against its schema, as NumPy arrays / lists."""
+def _columns(name: str, data) -> StreamColumns:
+    """One stream's needed columns, validated against its schema, as NumPy / Arrow arrays."""
     spec = STREAMS[name]
     if isinstance(data, pa.Table):
         data = {c: data.column(c) for c in data.column_names if c in COLUMNS[name]}
@@ -69,9 +89,8 @@ def _columns(name: str, data) -> dict:
         if isinstance(values, np.ndarray):
             out[col] = values if sorted_ else values[order]
         else:
-            values = values if sorted_ else values.take(pa.array(order))
-            out[col] = values.to_pylist()
-    return out
+            out[col] = values if sorted_ else values.take(pa.array(order))
+    return StreamColumns(out)
 
 
 def gather(source, screen: int = 0) -> Inputs:
