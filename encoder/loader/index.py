@@ -6,7 +6,9 @@ Sample id ``i`` of a dataset is sample ``i - offsets[s]`` of shard ``s`` (shards
 * **frame anchors**: every ``frame_step``-th frame of ``screen`` (when the shard has frames
   and ``anchor`` is ``'auto'`` or ``'frames'``); the sample's time is the frame's time;
 * **event anchors** otherwise: the distinct times of the ``anchor_streams`` rows, at most one
-  per ``anchor_gap_us`` bucket (the first event in it).
+  per ``anchor_gap_us`` bucket (the first event in it);
+* **action anchors** (``sample='action'``): the actions :func:`encoder.actions.derive` finds,
+  at their start; the frame index is the action's observation (-1 before the first frame).
 
 Building the index opens every shard once (footer and anchor columns only) and closes it
 again, so the index can be built before workers fork and travels to them by ``fork`` or by
@@ -37,6 +39,14 @@ def shard_anchors(reader, options: dict) -> tuple[np.ndarray, np.ndarray | None]
     ``options`` is :meth:`SampleSpec.anchor_options`. Times are int64 microseconds.
     """
     mode, screen = options["anchor"], options["screen"]
+    if mode == "actions":  # one sample per derived action, at its observation frame
+        from ..actions import Rules, derive
+        rules = options.get("rules")
+        if rules is not None:
+            rules = Rules(**{k: v for k, v in rules.items() if k != "version"})
+        table = derive(reader, screen=screen, rules=rules)
+        return (table.column("t").to_numpy().astype(np.int64),
+                table.column("frame").to_numpy().astype(np.int64))
     if mode in ("auto", "frames") and "frame" in reader.streams:
         n = reader.frame_count(screen)
         if n:

@@ -42,6 +42,7 @@ from .. import backends
 from ..errors import EncoderError
 from ..tiles.layout import FORMATS
 from .._deprecation import renamed_arguments
+from .action_samples import ActionSamples
 from .resize import nearest_map, source_ranges
 from .shard_files import ReaderPool
 from .spec import SampleSpec, column_dtype
@@ -127,6 +128,7 @@ class SampleBuilder:
         self.event_cache_bytes, self.on_error, self.recycle = event_cache_bytes, on_error, recycle
         self.lock = threading.RLock()
         self.kernels = backends.loader_kernels()  # crop and resize: Numba, or the NumPy reference
+        self.actions = ActionSamples(spec) if spec.sample == "action" else None
         self._reset()
 
     def _reset(self):
@@ -137,6 +139,8 @@ class SampleBuilder:
         self._scratch: dict = {}
         self._acc: dict = {}
         self._buffers = BufferPool(self.recycle)
+        if self.actions is not None:
+            self.actions.reset()
         self.broken: dict[str, str] = {}    # shards that do not open, and why
         self.replaced = 0                    # samples replaced under on_error='skip'
         self.failures: list = []            # (shard, sample id, message) of the first 100 failures
@@ -246,6 +250,8 @@ class SampleBuilder:
 
     def _stack(self, layout: _Layout, reader, anchor_frame: int | None, t: int) -> list[int]:
         spec = self.spec
+        if anchor_frame is not None and anchor_frame < 0:  # an action before the first frame
+            return [-1] * spec.frame_stack
         if anchor_frame is None:  # event anchor: the frame on screen at t (else the first frame)
             try:
                 anchor_frame = reader.frame_index_at(t, spec.screen)
@@ -291,6 +297,8 @@ class SampleBuilder:
                 out[f"{stream}.{c}"] = np.full((n, cap), None, object) if dtype == object \
                     else np.zeros((n, cap), dtype)
             out[f"{stream}.len"] = np.zeros(n, np.int32)
+        if self.actions is not None:
+            self.actions.allocate(out, n)
         return out
 
     def _fill(self, out: dict, b: int, sample_id: int, decoded: dict, clear: bool) -> None:
@@ -317,6 +325,8 @@ class SampleBuilder:
                     if clear:
                         dst[n:] = None if dst.dtype == object else 0
             out[f"{stream}.len"][b] = n
+        if self.actions is not None:
+            self.actions.fill(out, b, reader, name, local, base)
         has_frames = layout.frame_times is not None
         if "frames" in out and not has_frames:
             raise EncoderError("has no frames but other samples of the batch do: use frames=False or "
@@ -329,7 +339,7 @@ class SampleBuilder:
                                "datasets of shards alike", shard=name)
         frames = index.frames[shard]
         stack = self._stack(layout, reader, None if frames is None else int(frames[local]), t)
-        stored, shape = self._frame_shape(reader, layout, stack[-1])
+        stored, shape = self._frame_shape(reader, layout, max(stack[-1], 0))
         if "frames" not in out:
             n = len(out["t_us"])
             out["frames"] = self._buffers.take((n, spec.frame_stack) + shape)
@@ -342,6 +352,10 @@ class SampleBuilder:
         for k, fi in enumerate(stack):
             slot = out["frames"][b, k]
             seen = decoded.get((shard, fi))
+            if fi < 0:  # no observation yet: a black frame, index -1
+                slot[...] = 0
+                out["frame_index"][b, k], out["frame_t"][b, k] = -1, 0
+                continue
             if seen is not None:
                 np.copyto(slot, out["frames"][seen])
             else:

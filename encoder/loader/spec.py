@@ -13,6 +13,7 @@ from typing import Mapping
 
 import numpy as np
 
+from ..actions import Rules
 from ..streams import STREAMS
 from ..streams.schema import KINDS, VARIABLE
 
@@ -87,6 +88,20 @@ class SampleSpec:
         Event anchors: at most one per ``anchor_gap_us`` bucket of time (the first event in
         it), so that a 1000 Hz pointer does not give a thousand near-identical samples a
         second. 0 keeps every distinct event time.
+    sample : {'window', 'action'}
+        ``window`` (the default): samples at frames or event times, as above. ``action``:
+        one sample per action that :func:`encoder.actions.derive` finds, anchored at its start,
+        holding its observation frame (the last frame at or before it; zeros and index -1
+        when there is none), its fields (``action.*``), its tokens and the ``history``
+        previous actions (``history.*``), beside the event window (docs/loader.md).
+    history : int
+        ``sample='action'``: previous actions per sample (oldest first, padded).
+    max_tokens : int
+        ``sample='action'``: tokens per action (:class:`encoder.actions.ActionTokenizer`),
+        padded; a longer action is cut and ``action.tokens_len`` says so. 0: no tokens.
+    rules : encoder.actions.Rules, optional
+        ``sample='action'``: the derivation's rules (default: the shard's, see
+        :meth:`encoder.actions.Rules.for_metadata`).
     """
 
     streams: tuple = DEFAULT_STREAMS
@@ -106,6 +121,10 @@ class SampleSpec:
     frame_step: int = 1
     anchor_streams: tuple = DEFAULT_ANCHOR_STREAMS
     anchor_gap_us: int = 100_000
+    sample: str = "window"
+    history: int = 0
+    max_tokens: int = 64
+    rules: object = None
 
     def __post_init__(self):
         set_ = object.__setattr__
@@ -153,9 +172,18 @@ class SampleSpec:
         set_(self, "anchor_streams", tuple(self.anchor_streams))
         if self.anchor_gap_us < 0:
             raise ValueError("anchor_gap_us must be >= 0")
+        if self.sample not in ("window", "action"):
+            raise ValueError(f"sample must be 'window' or 'action', not {self.sample!r}")
+        if self.history < 0 or self.max_tokens < 0:
+            raise ValueError("history and max_tokens must be >= 0")
+        if self.rules is not None and not isinstance(self.rules, Rules):
+            raise TypeError(f"rules must be an encoder.actions.Rules, not {type(self.rules).__name__}")
 
     def anchor_options(self) -> dict:
         """The fields that decide which samples a shard has (part of the index's identity)."""
+        if self.sample == "action":
+            return {"anchor": "actions", "screen": int(self.screen),
+                    "rules": None if self.rules is None else self.rules.to_json()}
         return {"anchor": "events" if self.anchor == "auto" and not self.frames else self.anchor,
                 "screen": int(self.screen), "frame_step": int(self.frame_step),
                 "anchor_streams": list(self.anchor_streams), "anchor_gap_us": int(self.anchor_gap_us)}
