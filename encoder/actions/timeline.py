@@ -43,7 +43,8 @@ def what(row: dict) -> str:
         name = text if text is not None else "<unknown key>"
         return f"{name} x{row['count']}" if row["count"] > 1 else name
     if kind == "scroll":
-        return f"dx {row['dx']:+d} dy {row['dy']:+d} ({row["count"]} tick{"s" if row["count"] != 1 else ""})"
+        ticks = "tick" if row["count"] == 1 else "ticks"
+        return f"dx {row['dx']:+d} dy {row['dy']:+d} ({row['count']} {ticks})"
     if kind == "focus":
         return f"{row.get('app') or '?'}: {text or ''}"
     if kind == "command":
