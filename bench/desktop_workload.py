@@ -185,8 +185,28 @@ class Driver(threading.Thread):
                                      "modifiers": [0, 0], "text": [ch, None]}))
             self.stop.wait(self.rng.uniform(0.06, 0.2))
 
+    def type_with_typo(self, text: str) -> None:
+        """Type ``text`` with a slip corrected by BackSpace, as people do."""
+        at = self.rng.randint(1, max(1, len(text) - 1))
+        self.type(text[:at] + self.rng.choice("qxzj"))
+        self.stop.wait(self.rng.uniform(0.2, 0.5))  # notices the slip
+        self.xdo("key", "BackSpace")
+        self.type(text[at:])
+
+    def click_at(self, x: int, y: int, button: str = "1", repeat: int = 1) -> None:
+        self.glide(x, y)
+        self.stop.wait(self.rng.uniform(0.1, 0.4))
+        self.xdo("click", "--repeat", str(repeat), "--delay", "90", button)
+
+    def drag(self, x0: int, y0: int, x1: int, y1: int) -> None:
+        """Press, glide and release: a text selection in the browser."""
+        self.glide(x0, y0)
+        self.xdo("mousedown", "1")
+        self.glide(x1, y1)
+        self.xdo("mouseup", "1")
+
     def command(self, text: str) -> None:
-        self.type(text)
+        (self.type_with_typo if self.rng.random() < 0.5 else self.type)(text)
         self.xdo("key", "Return")
         self.events.put(("command", {"t": [self.now()], "kind": ["shell"], "text": [text]}))
 
@@ -234,7 +254,25 @@ class Driver(threading.Thread):
                 self.xdo("click", "--repeat", str(self.rng.randint(1, 4)), "--delay", "80",
                          self.rng.choice(["5", "5", "5", "4"]))
                 self.pause(0.4, 2.0)
-        elif r < 0.65:  # another page
+        elif r < 0.58:  # select: a word by double click, a line by a drag, then copy it
+            self.focus("browser")
+            x, y = self.rng.randint(250, 900), self.rng.randint(250, 900)
+            if self.rng.random() < 0.5:
+                self.click_at(x, y, repeat=2)
+            else:
+                self.drag(x, y, x + self.rng.randint(150, 400), y + self.rng.randint(0, 40))
+            self.pause(0.3, 0.8)
+            self.xdo("key", "ctrl+c")
+            self.pause(0.5, 1.5)
+            self.click_at(x + 30, y + 60)  # a click elsewhere drops the selection
+            self.pause(0.5, 1.5)
+        elif r < 0.62:  # the context menu, dismissed
+            self.focus("browser")
+            self.click_at(self.rng.randint(300, 900), self.rng.randint(300, 900), button="3")
+            self.pause(0.6, 1.2)
+            self.xdo("key", "Escape")
+            self.pause(0.3, 0.8)
+        elif r < 0.7:  # another page
             self.focus("browser")
             self.xdo("key", "ctrl+l")
             self.pause(0.3, 0.6)

@@ -25,12 +25,14 @@ def _reference_set() -> dict:
 
 
 def _warmup() -> None:
-    from . import _numba
-    _numba.warmup()
+    from . import native
+    native.derive_inputs_warm()
 
 
 backends.declare("actions", native=_native_set, reference=_reference_set, warmup=_warmup)
 
 from .derive import derive  # noqa: E402  (after the kernels are declared)
+from .tokens import ActionTokenizer  # noqa: E402
+from .trajectory import export_trajectory  # noqa: E402
 
-__all__ = ["KINDS", "RULES_VERSION", "Rules", "SCHEMA", "derive"]
+__all__ = ["ActionTokenizer", "KINDS", "RULES_VERSION", "Rules", "SCHEMA", "derive", "export_trajectory"]

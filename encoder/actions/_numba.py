@@ -33,29 +33,46 @@ def _cheb(x0, y0, x1, y1):
 
 
 @njit(**_OPTS)
+def _slot(keys, k, mask):
+    h = (k * 2654435761) & mask
+    while keys[h] != -1 and keys[h] != k:
+        h = (h + 1) & mask
+    return h
+
+
+@njit(**_OPTS)
 def pair_releases(code, pressed):
     """For each press, the row of the next release of the same code after it (-1: none).
 
-    One backward pass; the codes' slots are found in a small open-addressing hash table
-    (keysyms are sparse 32-bit values, a sort would cost more than the pass)."""
+    One backward pass; each code's pending release sits in a small open-addressing hash
+    table, grown to stay at most half full (keysyms are sparse 32-bit values and a recording
+    uses a few hundred: a table that fits the cache beats sorting the codes)."""
     n = len(code)
     out = np.full(n, -1, np.int64)
-    size = 64
-    while size < 2 * n:  # at least twice the distinct codes: probes stay short and end
-        size *= 2
-    mask = size - 1
+    size = 256
     keys = np.full(size, -1, np.int64)
-    next_release = np.full(size, -1, np.int64)
+    pending = np.full(size, -1, np.int64)
+    used = 0
     for i in range(n - 1, -1, -1):
         k = np.int64(code[i])
-        h = (k * 2654435761) & mask
-        while keys[h] != -1 and keys[h] != k:
-            h = (h + 1) & mask
-        keys[h] = k
+        h = _slot(keys, k, size - 1)
+        if keys[h] == -1:
+            if 2 * (used + 1) > size:  # grow and re-insert
+                old_keys, old_pending = keys, pending
+                size *= 2
+                keys = np.full(size, -1, np.int64)
+                pending = np.full(size, -1, np.int64)
+                for j in range(len(old_keys)):
+                    if old_keys[j] != -1:
+                        g = _slot(keys, old_keys[j], size - 1)
+                        keys[g], pending[g] = old_keys[j], old_pending[j]
+                h = _slot(keys, k, size - 1)
+            keys[h] = k
+            used += 1
         if pressed[i]:
-            out[i] = next_release[h]
+            out[i] = pending[h]
         else:
-            next_release[h] = i
+            pending[h] = i
     return out
 
 
@@ -151,10 +168,31 @@ def scrolls(st, sdx, sdy, sx, sy, pos, cum, gap_us, move_px):
 
 @njit(**_OPTS)
 def _lower_median(values, n):
+    """The lower median of ``values[:n]`` (-1 when n is 0), by quickselect in place: no sort,
+    no allocation (a burst's presses are few, but there is one burst every few seconds)."""
     if n == 0:
         return -1
-    s = np.sort(values[:n])
-    return s[(n - 1) // 2]
+    k = (n - 1) // 2
+    lo, hi = 0, n - 1
+    while lo < hi:
+        pivot = values[(lo + hi) // 2]
+        i, j = lo, hi
+        while i <= j:
+            while values[i] < pivot:
+                i += 1
+            while values[j] > pivot:
+                j -= 1
+            if i <= j:
+                values[i], values[j] = values[j], values[i]
+                i += 1
+                j -= 1
+        if k <= j:
+            hi = j
+        elif k >= i:
+            lo = i
+        else:
+            break
+    return values[k]
 
 
 @njit(**_OPTS)
@@ -171,13 +209,15 @@ def keys(kt, cat, hot, name, pos, release, has_release, cum_all, cum_other, gap_
     first = np.empty(n, np.int64)
     lastp = np.empty(n, np.int64)
     t1 = np.empty(n, np.int64)
-    count = np.zeros(n, np.int32)
-    name_out = np.full(n, -1, np.int64)
-    dwell = np.full(n, -1, np.int64)
-    flight = np.full(n, -1, np.int64)
+    # empty, not full/zeros: an action's fields are all set when it is made, and the arrays
+    # sized for one action per press are mostly never touched (no memset, no page faults)
+    count = np.empty(n, np.int32)
+    name_out = np.empty(n, np.int64)
+    dwell = np.empty(n, np.int64)
+    flight = np.empty(n, np.int64)
     kept = np.empty(n, np.int64)
-    kept_lo = np.zeros(n, np.int64)
-    kept_hi = np.zeros(n, np.int64)
+    kept_lo = np.empty(n, np.int64)
+    kept_hi = np.empty(n, np.int64)
     members = np.empty(n, np.int64)  # presses of the open burst
     scratch = np.empty(n, np.int64)
     m = 0
@@ -210,6 +250,7 @@ def keys(kt, cat, hot, name, pos, release, has_release, cum_all, cum_other, gap_
                 continue
         if c == K_TYPE:
             kind[m], first[m], lastp[m], t1[m], count[m] = TYPE, i, i, max(kt[i], release[i]), 1
+            name_out[m], dwell[m], flight[m] = -1, -1, -1
             kept_lo[m] = n_kept
             kept[n_kept] = i
             n_kept += 1
@@ -227,6 +268,7 @@ def keys(kt, cat, hot, name, pos, release, has_release, cum_all, cum_other, gap_
             t1[prev_key] = max(t1[prev_key], release[i])
             continue
         kind[m], first[m], lastp[m], t1[m], count[m], name_out[m] = k, i, i, max(kt[i], release[i]), 1, name[i]
+        dwell[m], flight[m], kept_lo[m], kept_hi[m] = -1, -1, n_kept, n_kept
         prev_key = m
         m += 1
     if burst >= 0:
@@ -358,9 +400,3 @@ def drag_paths(px, py, bounds, x0, y0, x1, y1):
             xs[o], ys[o] = px[k], py[k]
         xs[o + 1], ys[o + 1] = x1[d], y1[d]
     return offsets, xs, ys
-
-
-def warmup() -> None:
-    """Compile (or load from Numba's cache) every kernel, on tiny inputs."""
-    from . import native
-    native.derive_inputs_warm()

@@ -28,6 +28,16 @@ def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
     return sorted_set[at] == values
 
 
+def _non_empty(text: pa.StringArray) -> np.ndarray:
+    """Whether each string is neither null nor empty, from the offsets and the validity bitmap."""
+    n = len(text)
+    offsets = np.frombuffer(text.buffers()[1], np.int32, n + 1, text.offset * 4)
+    out = np.diff(offsets) > 0
+    if text.null_count:
+        out &= text.is_valid().to_numpy(zero_copy_only=False)
+    return out
+
+
 def _end_us(inputs: Inputs) -> int:
     ends = [int(cols["t"][-1]) for cols in inputs.streams.values() if len(cols["t"])]
     if len(inputs.frame_t):
@@ -48,7 +58,7 @@ def classify_keys(key) -> dict:
     rows = np.flatnonzero(pressed & (~is_mod | tap))
     c, m = code[rows], mods[rows].astype(np.int64)
     text = key.arrow("text").take(pa.array(rows)) if len(rows) else pa.array([], pa.string())
-    has_text = pc.fill_null(pc.greater(pc.utf8_length(text), 0), False).to_numpy(zero_copy_only=False)
+    has_text = _non_empty(text)
     cat = np.full(len(rows), nb.K_KEY, np.int8)
     hot = np.zeros(len(rows), np.bool_)
     command = (m & _COMMAND_MODS) != 0
@@ -59,18 +69,20 @@ def classify_keys(key) -> dict:
     cat[backspace] = nb.K_BACKSPACE
     hot[backspace | named] = shift[backspace | named]
     rest = ~(command | backspace | named)
-    # text from the row, else from the keysym (distinct codes only)
+    # text from the row, else from the keysym: looked up once per distinct code
     fallback = rest & ~has_text & (c >= 0x20)
-    codes, inverse = np.unique(c[fallback], return_inverse=True)
-    chars = [keysym_text(int(k)) for k in codes]
-    chars = pa.array([ch if ch is not None and ch.isprintable() else None for ch in chars], pa.string())
     typed_by_code = np.zeros(len(rows), np.bool_)
-    if len(codes):
-        by_code = chars.take(pa.array(inverse.reshape(-1)))
-        typed_by_code[fallback] = by_code.is_valid().to_numpy(zero_copy_only=False)
-        filled = pa.nulls(len(rows), pa.string()).to_numpy(zero_copy_only=False)
-        filled[fallback] = by_code.to_numpy(zero_copy_only=False)
-        text = pc.if_else(pa.array(typed_by_code), pa.array(filled, pa.string()), text)
+    if fallback.any():
+        codes, inverse = np.unique(c[fallback], return_inverse=True)
+        chars = [keysym_text(int(k)) for k in codes]
+        chars = pa.array([ch if ch is not None and ch.isprintable() else None for ch in chars] + [None],
+                         pa.string())
+        slot = np.full(len(rows), len(codes), np.int64)  # the trailing null
+        slot[fallback] = inverse.reshape(-1)
+        by_code = chars.take(pa.array(slot))
+        typed_by_code = by_code.is_valid().to_numpy(zero_copy_only=False)
+        if typed_by_code.any():
+            text = pc.if_else(pa.array(typed_by_code), by_code, text)
     is_class = rest & ~has_text & (c > 0) & (c < 0x20)
     cat[rest & (has_text | typed_by_code)] = nb.K_TYPE
     cat[is_class & _member(c, _TYPING_CLASSES)] = nb.K_TYPE
@@ -87,12 +99,12 @@ def _names(code, mods, cat, hot):
     name = np.full(len(code), -1, np.int64)
     keyed = cat != nb.K_TYPE
     held = np.where(hot, mods & (CONTROL | MOD1 | MOD4 | SHIFT), 0)
-    pairs = np.stack([code.astype(np.int64), held], 1)[keyed]
+    pairs = (code.astype(np.int64) << 8 | held)[keyed]  # keysyms are 32-bit, the mask 8
     if not len(pairs):
         return name, []
-    uniq, inverse = np.unique(pairs, axis=0, return_inverse=True)
+    uniq, inverse = np.unique(pairs, return_inverse=True)
     names = []
-    for k, h in uniq.tolist():
+    for k, h in zip((uniq >> 8).tolist(), (uniq & 0xff).tolist()):
         base = CLASS_NAMES.get(k) if k < 0x20 else None
         base = base or key_name(k)
         names.append(None if base is None else hotkey_prefix(h) + base)
@@ -115,11 +127,11 @@ def _interruptions(inputs: Inputs, keys: dict, focus_action: np.ndarray):
         (c["t"], 5, np.arange(len(c["t"])), 1, 1),
     ]
     t = np.concatenate([p[0] for p in parts]).astype(np.int64)
-    rank = np.concatenate([np.full(len(p[0]), p[1], np.int8) for p in parts])
-    row = np.concatenate([p[2] for p in parts]).astype(np.int64)
     w_all = np.concatenate([np.broadcast_to(p[3], len(p[0])) for p in parts]).astype(np.int64)
     w_other = np.concatenate([np.broadcast_to(p[4], len(p[0])) for p in parts]).astype(np.int64)
-    order = np.lexsort((row, rank, t))
+    # the parts are in stream order and each in row order: a stable sort on t alone gives
+    # (t, stream, row), and finds the sorted runs (timsort) instead of sorting three keys
+    order = np.argsort(t, kind="stable")
     where = np.empty(len(order), np.int64)
     where[order] = np.arange(len(order))
     cum_all = np.concatenate([[0], np.cumsum(w_all[order])])
@@ -132,8 +144,12 @@ def _interruptions(inputs: Inputs, keys: dict, focus_action: np.ndarray):
 
 def derive_inputs(inputs: Inputs, rules: Rules) -> pa.Table:
     """The actions of ``inputs`` under ``rules`` (the native backend's ``derive_inputs``)."""
-    p, b, s, k, f, c = (inputs[name] for name in STREAM_ORDER)
     end_us = _end_us(inputs)
+    wheel = (inputs["button"]["button"] >= 4) & (inputs["button"]["button"] <= 7)
+    if wheel.any():  # wheel buttons in the button stream are the scroll stream's: left out
+        inputs = Inputs({**inputs.streams, "button": {n: v[~wheel] for n, v in inputs["button"].items()}},
+                        inputs.frame_t, inputs.start_us, inputs.metadata)
+    p, b, s, k, f, c = (inputs[name] for name in STREAM_ORDER)
     focus_action = np.zeros(len(f["t"]), np.bool_)
     focus_action[1:] = f["window"][1:] != f["window"][:-1]
     keys = classify_keys(k)

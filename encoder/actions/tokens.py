@@ -28,6 +28,7 @@ their log2 bucket, large counts and scroll amounts within theirs.
 """
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -58,6 +59,7 @@ volumedown volumemute volumeup win winleft winright yen command option optionlef
 <letter> <digit> <space> <punctuation> <modifier> <navigation> <editing> <enter> <tab> <escape> <function>
 <secret> <other>""".split())
 _NAME_ID = {name: i for i, name in enumerate(KEY_NAMES)}
+_MOD_ID = {name: i for i, name in enumerate(MODIFIERS)}
 BUTTONS = 16                    # buttons 0-15; larger X buttons clamp to 15
 MAGNITUDES = 44                 # codes: 0-31 exact, then [2^e, 2^(e+1)) for e = 5..15, then >= 65536
 _MAGNITUDE_EDGES = 2 ** np.arange(5, 17, dtype=np.int64)
@@ -105,11 +107,27 @@ def _ints(table: pa.Table, name: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _string_bytes(array: pa.StringArray) -> tuple[np.ndarray, np.ndarray]:
-    """The UTF-8 data of ``array`` and each row's start and length in it, read from the buffers."""
+    """The UTF-8 data of ``array`` and its ``len + 1`` offsets into it, read from the Arrow buffers
+    without a copy per row (a slice's offsets start at ``array.offset``)."""
     _, offsets, data = array.buffers()
     offsets = np.frombuffer(offsets, np.int32)[array.offset:array.offset + len(array) + 1].astype(np.int64)
     data = np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
     return data, offsets
+
+
+def _utf8_tokens(column: pa.StringArray, use: np.ndarray, byte: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, its length and the tokens: for rows in ``use``, ``<null>`` or the UTF-8 byte tokens
+    (``byte`` + each byte) and ``<end_text>``; nothing for the other rows."""
+    data, offsets = _string_bytes(column)
+    valid = column.is_valid().to_numpy(zero_copy_only=False)
+    size = np.where(valid, offsets[1:] - offsets[:-1], 0)
+    length = np.where(use, size + 1, 0)
+    ids = np.empty(int(length.sum()), np.int64)
+    ids[np.cumsum(length)[use] - 1] = np.where(valid[use], END_TEXT, NULL)
+    text = use & valid
+    ids[_ragged((np.cumsum(length) - length)[text], size[text])] = \
+        byte + data[_ragged(offsets[:-1][text], size[text])].astype(np.int64)
+    return length, ids
 
 
 class ActionTokenizer:
@@ -158,6 +176,9 @@ class ActionTokenizer:
 
     def __eq__(self, other) -> bool:
         return isinstance(other, ActionTokenizer) and (self.screen, self.grid) == (other.screen, other.grid)
+
+    def __hash__(self) -> int:
+        return hash((self.version, self.screen, self.grid))
 
     # -- quantisation ------------------------------------------------------------------------
     def _bins(self, v: np.ndarray, axis: int) -> np.ndarray:
@@ -214,49 +235,46 @@ class ActionTokenizer:
         return out
 
     def _text_segments(self, column: pa.StringArray, kind: np.ndarray, use: np.ndarray) -> list:
-        """The segments of a text slot: UTF-8 byte tokens + ``<end_text>`` or ``<null>``, all vectorised;
-        key and hotkey names are looked up per row (most are one token of the name table)."""
+        """The segments of a text slot. Key and hotkey names are split per row in Python (most are
+        a name token, after a hotkey's modifier tokens); all UTF-8 bytes are gathered vectorised."""
         keys = use & ((kind == _KEY) | (kind == _HOTKEY))
-        use = use & ~keys
-        data, offsets = _string_bytes(column)
-        valid = column.is_valid().to_numpy(zero_copy_only=False)
-        size = np.where(valid, offsets[1:] - offsets[:-1], 0)
-        length = np.where(use, size + 1, 0)
-        ids = np.empty(int(length.sum()), np.int64)
-        ends = np.cumsum(length)[use] - 1
-        ids[ends] = np.where(valid[use], END_TEXT, NULL)
-        text = use & valid
-        ids[_ragged((np.cumsum(length) - length)[text], size[text])] = \
-            self._byte + data[_ragged(offsets[:-1][text], size[text])].astype(np.int64)
-        segments = [(length, ids)]
+        segments = [_utf8_tokens(column, use & ~keys, self._byte)]
         if keys.any():
             rows = np.flatnonzero(keys)
-            names = [self._key_tokens(name, kind[row] == _HOTKEY)
-                     for row, name in zip(rows.tolist(), column.take(rows).to_pylist())]
-            key_length = np.zeros(len(kind), np.int64)
-            key_length[rows] = [len(tokens) for tokens in names]
-            segments.append((key_length, np.fromiter((i for tokens in names for i in tokens), np.int64,
-                                                     int(key_length.sum()))))
+            heads, rests = zip(*(self._key_head(name, hotkey) for name, hotkey in
+                                 zip(column.take(rows).to_pylist(), (kind[rows] == _HOTKEY).tolist())))
+            head_length = np.zeros(len(kind), np.int64)
+            head_length[rows] = [len(head) for head in heads]
+            segments.append((head_length, np.fromiter(itertools.chain.from_iterable(heads), np.int64,
+                                                      int(head_length.sum()))))
+            fallback = np.zeros(len(kind), bool)
+            fallback[rows] = [rest is not None for rest in rests]
+            rest_column = pa.array(np.array(rests, object)).cast(pa.string())
+            spread = np.full(len(kind), -1)
+            spread[rows] = np.arange(len(rows))
+            segments.append(_utf8_tokens(rest_column.take(pa.array(spread, mask=spread < 0)), fallback, self._byte))
         return segments
 
-    def _key_tokens(self, name: str | None, hotkey: bool) -> tuple[int, ...]:
+    def _key_head(self, name: str | None, hotkey: bool) -> tuple[tuple[int, ...], str | None]:
+        """The tokens of a key or hotkey name, and the rest of it to spell in UTF-8 bytes (None if none)."""
         cached = self._key_cache.get((name, hotkey))
         if cached is not None:
             return cached
-        tokens, rest = [], name
+        head, rest = (), name
         if rest is None:
-            tokens.append(NULL)
+            head = (NULL,)
         else:
             # hotkey = "mod+...+key": each prefix in the written order, so any string round trips
-            while hotkey and any(rest.startswith(m + "+") for m in MODIFIERS):
-                mod = next(i for i, m in enumerate(MODIFIERS) if rest.startswith(m + "+"))
-                tokens.append(self._mod + mod)
-                rest = rest[len(MODIFIERS[mod]) + 1:]
+            while hotkey:
+                mod, plus, tail = rest.partition("+")
+                if not plus or mod not in _MOD_ID:
+                    break
+                head, rest = head + (self._mod + _MOD_ID[mod],), tail
             if rest in _NAME_ID:
-                tokens.append(self._key + _NAME_ID[rest])
-            else:
-                tokens += [self._byte + b for b in rest.encode()] + [END_TEXT]
-        self._key_cache[(name, hotkey)] = result = tuple(tokens)
+                head, rest = head + (self._key + _NAME_ID[rest],), None
+        if len(self._key_cache) >= 1 << 16:   # names repeat; bound the cache for tables where they do not
+            self._key_cache.clear()
+        self._key_cache[(name, hotkey)] = result = (head, rest)
         return result
 
     # -- decode ------------------------------------------------------------------------------
@@ -400,10 +418,15 @@ class ActionTokenizer:
     def token_names(self) -> list[str]:
         """The name of every token id, e.g. ``'kind:click'``, ``"byte:'a'"``, ``'x:17'``."""
         if self._names is None:
-            def span(lo, hi):
-                return f">={lo}" if hi is None else str(lo) if hi == lo + 1 else f"{lo}-{hi - 1}"
-            counts = [span(v, v + 1) for v in range(32)] + [span(int(e), int(2 * e)) for e in _MAGNITUDE_EDGES[:-1]]
-            counts.append(span(int(_MAGNITUDE_EDGES[-1]), None))
+            # magnitude codes as (first, last) values, last None when open-ended
+            spans = [(v, v) for v in range(32)] + [(e, 2 * e - 1) for e in _MAGNITUDE_EDGES[:-1].tolist()]
+            spans.append((int(_MAGNITUDE_EDGES[-1]), None))
+
+            def span(lo, hi, sign=""):
+                if hi is None:
+                    return f"<={sign}{lo}" if sign else f">={lo}"
+                return f"{sign}{lo}" if lo == hi else f"-{hi}..-{lo}" if sign else f"{lo}..{hi}"
+            counts = [span(lo, hi) for lo, hi in spans]
             times = ["0"] + [f"{e // 1000}-{2 * e // 1000}ms" for e in _TIME_EDGES_US[:-1].tolist()]
             times.append(f">={_TIME_EDGES_US[-1] // 1000}ms")
             self._names = (list(SPECIALS) + [f"kind:{k}" for k in KINDS]
@@ -411,7 +434,7 @@ class ActionTokenizer:
                            + [f"mod:{m}" for m in MODIFIERS] + [f"key:{n!r}" if len(n) == 1 else f"key:{n}"
                                                                for n in KEY_NAMES]
                            + [f"button:{b}" for b in range(BUTTONS)] + [f"count:{c}" for c in counts]
-                           + [f"scroll:-{c}" for c in counts[:0:-1]] + [f"scroll:{c}" for c in counts]
+                           + [f"scroll:{span(lo, hi, '-')}" for lo, hi in spans[:0:-1]] + [f"scroll:{c}" for c in counts]
                            + [f"hesitation:{t}" for t in times] + [f"duration:{t}" for t in times]
                            + [f"x:{b}" for b in range(self.grid[0])] + [f"y:{b}" for b in range(self.grid[1])])
         return list(self._names)
@@ -435,7 +458,9 @@ class ActionTokenizer:
         """The tokenizer :meth:`to_json` saved; raises :class:`~encoder.errors.UnsupportedVersionError`
         when its vocabulary is not this library's."""
         spec = json.loads(text)
-        if spec.get("tokenizer") != "encoder.actions.ActionTokenizer" or spec.get("version") != TOKENS_VERSION:
+        if not isinstance(spec, dict) or spec.get("tokenizer") != "encoder.actions.ActionTokenizer":
+            raise SchemaError("not a saved encoder.actions.ActionTokenizer")
+        if spec.get("version") != TOKENS_VERSION:
             raise UnsupportedVersionError(f"action tokenizer version {spec.get('version')!r}: this library "
                                           f"reads version {TOKENS_VERSION}")
         tokenizer = cls(screen=tuple(spec["screen"]), grid=tuple(spec["grid"]))

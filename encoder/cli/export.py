@@ -13,6 +13,13 @@ place at the end, so a failure (or Ctrl-C) leaves no partial DIR. A non-empty DI
 unless ``--overwrite``. Damaged blocks (``ShardReader.check_blocks``) are skipped, counted and
 reported (exit 1); ``--strict`` fails the whole export instead. ``--frames png`` also writes every
 screen frame as a lossless PNG: ``DIR/frames/<shard>/<screen>/<index>-<t>.png``.
+
+``--trajectory TDIR`` (with or without ``--parquet``) writes each shard's actions
+(:func:`encoder.actions.derive`) as an AgentNet-style trajectory
+(:func:`encoder.actions.trajectory.export_trajectory`, docs/actions_trajectory.md): one shard
+into TDIR itself, several into ``TDIR/<shard stem>/``; ``--trajectory-parquet`` adds
+``trajectory.parquet``. It is all or nothing too, and a shard whose blocks do not decode is
+skipped and reported (exit 1).
 """
 from __future__ import annotations
 
@@ -25,16 +32,17 @@ import tempfile
 import numpy as np
 import pyarrow as pa
 
-from ..errors import EncoderError
+from ..errors import CorruptShardError, EncoderError
 from ..shard import ShardReader
+from ..shard import pixels
 from ..shard.format import STREAM_NAME, wall_clock_offset
 from . import _args, _console, exit_codes
 
 #: Columns the hive layout adds to every row (and the partition key): no stream may have them.
 ADDED_COLUMNS = ("time", "shard", "session", "stream")
-#: Stored pixel format -> the channel order that makes it RGB(A) (None: already is). Pillow infers
-#: the mode from the uint8 array's shape: HxWx4 RGBA, HxWx3 RGB, HxW L (gray).
-PNG_CHANNELS = {"bgra": [2, 1, 0, 3], "rgba": None, "bgr": [2, 1, 0], "rgb": None, "gray": None}
+#: Stored pixel format -> the channel order that makes it RGB(A) (None: already is); the
+#: conversion lives in :mod:`encoder.shard.pixels`, shared with the trajectory export.
+PNG_CHANNELS = pixels.RGBA_ORDER
 
 
 def register(sub, common) -> None:
@@ -46,7 +54,15 @@ def register(sub, common) -> None:
                     "metadata is kept in each file's schema metadata under 'encoder.metadata'. "
                     "Damaged blocks are skipped and reported (exit 1). Nothing is left behind on failure.")
     p.add_argument("paths", nargs="+", metavar="PATH", help="shard files, or folders (their *.enc files)")
-    p.add_argument("--parquet", required=True, metavar="DIR", help="output folder (must be empty or absent)")
+    p.add_argument("--parquet", metavar="DIR", help="output folder of the streams (must be empty or absent)")
+    p.add_argument("--trajectory", metavar="DIR",
+                   help="also (or only) write each shard's actions as an AgentNet-style trajectory: "
+                        "DIR/trajectory.jsonl with PyAutoGUI code and DIR/images/<frame>.png "
+                        "(several shards: DIR/<shard stem>/...; docs/actions_trajectory.md)")
+    p.add_argument("--trajectory-parquet", action="store_true",
+                   help="with --trajectory: also write trajectory.parquet, the images embedded")
+    p.add_argument("--screen", type=int, default=0, metavar="N",
+                   help="with --trajectory: the screen whose frames are the observations (default 0)")
     p.add_argument("--stream", action="append", dest="streams", metavar="NAME",
                    help="export only this stream (repeatable)")
     p.add_argument("--frames", choices=["png"], help="also write every screen frame as a PNG file")
@@ -210,9 +226,7 @@ def _write(table: pa.Table, target: str, metadata: dict, parts: dict, name: str)
 def png_image(frame: np.ndarray, pixel_format: str):
     """A Pillow image of ``frame`` with exactly its pixels, in RGB(A) order (gray stays gray)."""
     from PIL import Image
-    order = PNG_CHANNELS[pixel_format]
-    pixels = frame if order is None else frame[..., order]
-    return Image.fromarray(np.ascontiguousarray(pixels))
+    return Image.fromarray(pixels.rgba_or_rgb(frame, pixel_format))
 
 
 def export_frames(reader: ShardReader, shard: str, out: str, quiet: bool) -> tuple[int, list[dict]]:
@@ -286,15 +300,51 @@ def _staging_folder(target: str) -> str:
 
 
 def run(args) -> int:
+    if args.parquet is None and args.trajectory is None:
+        raise EncoderError("nothing to export: give --parquet DIR, --trajectory DIR or both")
+    if args.trajectory is None and args.trajectory_parquet:
+        raise EncoderError("--trajectory-parquet needs --trajectory DIR")
     paths = _args.shard_files(args.paths)
-    if args.layout == "flat" and len(paths) != 1:
+    if args.parquet is not None and args.layout == "flat" and len(paths) != 1:
         raise EncoderError(f"--layout flat exports one shard, not {len(paths)}: use the hive layout")
-    if args.frames == "png":
+    if args.frames == "png" or args.trajectory is not None:
         try:
             import PIL  # noqa: F401
         except ImportError:
-            raise EncoderError("--frames png needs Pillow: pip install pillow") from None
-    _check_target(args.parquet, args.overwrite)
+            option = "--frames png" if args.frames == "png" else "--trajectory"
+            raise EncoderError(f"{option} needs Pillow: pip install pillow") from None
+    if args.parquet is not None and args.trajectory is not None \
+            and os.path.abspath(args.parquet) == os.path.abspath(args.trajectory):
+        raise EncoderError("--parquet and --trajectory name the same folder: give each its own")
+    for target in (args.parquet, args.trajectory):
+        if target is not None:
+            _check_target(target, args.overwrite)
+    stems = _trajectory_folders(paths) if args.trajectory is not None else {}
+    code = exit_codes.OK
+    if args.parquet is not None:
+        code = _run_parquet(args, paths)
+        if args.strict and code != exit_codes.OK:
+            return code
+    if args.trajectory is not None:
+        code = exit_codes.worst([code, _run_trajectory(args, stems)])
+    return code
+
+
+def _trajectory_folders(paths: list[str]) -> dict[str, str]:
+    """Shard path -> its folder in the trajectory export ('' for one shard: DIR itself)."""
+    if len(paths) == 1:
+        return {paths[0]: ""}
+    stems: dict[str, str] = {}
+    for path in paths:
+        stem = os.path.splitext(os.path.basename(path))[0]
+        if stem in stems.values():
+            raise EncoderError(f"two shards would write the trajectory folder {stem!r} ({path} and "
+                               f"{next(p for p, s in stems.items() if s == stem)}); export them separately")
+        stems[path] = stem
+    return stems
+
+
+def _run_parquet(args, paths: list[str]) -> int:
     shards, schemas, damage = plan(paths, args)
     if args.strict and damage:
         return _refuse(damage, args.parquet)
@@ -321,6 +371,49 @@ def run(args) -> int:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return _summary(args, paths, shards, parts, frames, damage)
+
+
+def _run_trajectory(args, folders: dict[str, str]) -> int:
+    """Write the trajectory of each shard (``folders``: path -> folder under DIR, '' for DIR);
+    all or nothing, as the Parquet export. A shard that cannot be read, or whose blocks do not
+    decode, is skipped and reported (exit 1; ``--strict``: nothing is written)."""
+    from ..actions.trajectory import export_trajectory  # only here: it loads the actions layer
+    out, damage, done = args.trajectory, [], []
+    staging = _staging_folder(out)
+    try:
+        for path, folder in _console.progress(list(folders.items()), quiet=args.quiet, desc="trajectory",
+                                              unit="shard"):
+            shard = os.path.basename(path)
+            try:
+                reader = ShardReader(path, encryption_key_file=args.encryption_key_file, recover=True)
+            except (EncoderError, OSError) as exc:
+                if exit_codes.for_open_error(path, exc) != exit_codes.DAMAGED:
+                    raise
+                damage.append({"shard": shard, "reason": f"cannot be read, trajectory skipped: {exc}"})
+                continue
+            with reader:
+                try:
+                    summary = export_trajectory(reader, os.path.join(staging, folder) if folder else staging,
+                                                screen=args.screen, parquet=args.trajectory_parquet)
+                except CorruptShardError as exc:
+                    damage.append({"shard": shard, "reason": f"trajectory not exported: {exc}"})
+                    continue
+            done.append((os.path.join(out, folder) if folder else out, summary))
+        if args.strict and damage:
+            shutil.rmtree(staging, ignore_errors=True)
+            return _refuse(damage, out)
+        _publish(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    for where, summary in done:
+        print(f"{where}: {summary['actions']:,} actions, {summary['images']:,} images, {summary['bytes']:,} bytes")
+    print(f"wrote the trajectories of {len(done)} of {len(folders)} shards into {out}")
+    for d in damage:
+        print(f"  {_damage_line(d)}")
+    if damage:
+        _console.error(f"trajectory export incomplete: {len(damage)} shard(s) skipped")
+    return exit_codes.DAMAGED if damage else exit_codes.OK
 
 
 def _refuse(damage: list[dict], target: str) -> int:

@@ -14,9 +14,9 @@ import sys
 
 from .._version import __version__
 from ..errors import EncoderError
-from . import _console, demo, export, exit_codes, inspect, record, repair, verify
+from . import _console, actions, demo, export, exit_codes, import_, inspect, record, repair, verify
 
-COMMANDS = (demo, inspect, verify, repair, export, record)
+COMMANDS = (demo, inspect, verify, repair, actions, export, import_, record)
 
 
 def build_parser() -> argparse.ArgumentParser:
