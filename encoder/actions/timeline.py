@@ -6,7 +6,7 @@
 ...              hesitation_us=1_200_000, app="gedit")]
 >>> for line in timeline(pa.Table.from_pylist(rows, schema=SCHEMA), start_us=0):
 ...     print(line)
-  0:01.500  click         (812, 44)             gedit                               1.20 s
+  0:01.500  click         (812, 44)             gedit                                 1.20 s
 """
 from __future__ import annotations
 
