@@ -18,6 +18,8 @@ from numba import njit
 FOCUS, COMMAND, MOVE, CLICK, DOUBLE, TRIPLE, RIGHT, MIDDLE, DRAG, SCROLL, KEY, HOTKEY, TYPE = range(13)
 # Categories of the key presses the key kernel walks (native.classify_keys).
 K_KEY, K_BACKSPACE, K_TYPE, K_EDIT, K_TAP = 1, 2, 3, 4, 5
+#: "No value" of the dwell and flight medians (a flight is negative when keys overlap).
+NONE = np.iinfo(np.int64).min
 _OPTS = dict(cache=True, nogil=True)
 
 
@@ -168,10 +170,10 @@ def scrolls(st, sdx, sdy, sx, sy, pos, cum, gap_us, move_px):
 
 @njit(**_OPTS)
 def _lower_median(values, n):
-    """The lower median of ``values[:n]`` (-1 when n is 0), by quickselect in place: no sort,
+    """The lower median of ``values[:n]`` (NONE when n is 0), by quickselect in place: no sort,
     no allocation (a burst's presses are few, but there is one burst every few seconds)."""
     if n == 0:
-        return -1
+        return NONE
     k = (n - 1) // 2
     lo, hi = 0, n - 1
     while lo < hi:
@@ -202,7 +204,7 @@ def keys(kt, cat, hot, name, pos, release, has_release, cum_all, cum_other, gap_
     ``cat``: K_KEY, K_BACKSPACE, K_TYPE, K_EDIT or K_TAP per press; ``hot``: the press is a
     hotkey when it makes a key action; ``name``: its name id. Returns per action: kind,
     first and last press, t_end, count, name id (-1 for a burst), dwell and flight medians
-    (-1: none), and the presses whose text a burst keeps: ``kept[kept_lo[a]:kept_hi[a]]``.
+    (NONE: none), and the presses whose text a burst keeps: ``kept[kept_lo[a]:kept_hi[a]]``.
     """
     n = len(kt)
     kind = np.empty(n, np.int8)
@@ -250,7 +252,7 @@ def keys(kt, cat, hot, name, pos, release, has_release, cum_all, cum_other, gap_
                 continue
         if c == K_TYPE:
             kind[m], first[m], lastp[m], t1[m], count[m] = TYPE, i, i, max(kt[i], release[i]), 1
-            name_out[m], dwell[m], flight[m] = -1, -1, -1
+            name_out[m], dwell[m], flight[m] = -1, NONE, NONE
             kept_lo[m] = n_kept
             kept[n_kept] = i
             n_kept += 1
@@ -268,7 +270,7 @@ def keys(kt, cat, hot, name, pos, release, has_release, cum_all, cum_other, gap_
             t1[prev_key] = max(t1[prev_key], release[i])
             continue
         kind[m], first[m], lastp[m], t1[m], count[m], name_out[m] = k, i, i, max(kt[i], release[i]), 1, name[i]
-        dwell[m], flight[m], kept_lo[m], kept_hi[m] = -1, -1, n_kept, n_kept
+        dwell[m], flight[m], kept_lo[m], kept_hi[m] = NONE, NONE, n_kept, n_kept
         prev_key = m
         m += 1
     if burst >= 0:

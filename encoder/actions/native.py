@@ -213,7 +213,8 @@ def _key_part(keys, kt, kind, first, last, t1, count, name, dwell, flight, kept,
     span_us = kt[last] - kt[first]
     rate = np.where(span_us > 0, (count - 1) / np.maximum(span_us, 1) * 1e6, np.nan)
     return dict(kind=kind, t=kt[first], t_end=t1, count=count, text=text, order=keys["rows"][first],
-                dwell_us=_masked(dwell, is_type & (dwell >= 0)), flight_us=_masked(flight, is_type & (flight >= 0)),
+                dwell_us=_masked(dwell, is_type & (dwell != nb.NONE)),
+                flight_us=_masked(flight, is_type & (flight != nb.NONE)),
                 keys_per_s=_masked(rate.astype(np.float32), is_type & (count > 1) & (span_us > 0)))
 
 

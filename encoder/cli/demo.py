@@ -187,6 +187,8 @@ def run(args) -> int:
         where = path if args.out is not None else "a temporary file"
         also = f" and all {frames['frames']:,} frames" if frames else ""
         print(f"wrote {where} ({size:,} bytes) and read it back: bit-exact, all {len(tables)} streams{also}")
+        with ShardReader(path) as reader:
+            actions_report = _actions(reader, events)
 
     if backend == "native":
         warmup()  # JIT compile before timing, not inside the first measurement
@@ -197,7 +199,30 @@ def run(args) -> int:
     if frames:
         print()
         _demo_frames.report(frames)
+    print()
+    print("\n".join(actions_report))
     return OK
+
+
+def _actions(reader: ShardReader, events: int, shown: int = 12) -> list[str]:
+    """What the person did (encoder.actions): counts per kind, the first actions, the derive time."""
+    from ..actions import derive
+    from ..actions.timeline import timeline
+    derive(reader)  # the first call compiles the kernels (or loads them from Numba's cache)
+    start = time.perf_counter()
+    table = derive(reader)
+    seconds = time.perf_counter() - start
+    kinds: dict[str, int] = {}
+    for kind in table.column("kind").to_pylist():
+        kinds[kind] = kinds.get(kind, 0) + 1
+    counts = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items(), key=lambda kv: -kv[1]))
+    lines = [f"actions (encoder actions PATH): {table.num_rows} derived from the shard in {seconds * 1e3:.1f} ms "
+             f"({events:,} rows read and reduced): {counts or 'none'}"]
+    firsts = [r[0] for r in (reader.time_range(s) for s in reader.streams) if r is not None]
+    lines += timeline(table.slice(0, shown), min(firsts) if firsts else None)
+    if table.num_rows > shown:
+        lines.append(f"  ... {table.num_rows - shown} more")
+    return lines
 
 
 def _report(tables: dict, spans: dict, size: int, results: dict) -> None:

@@ -33,8 +33,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-__all__ = ["AALTO", "BALABIT", "decimal_seconds_to_us", "load_aalto", "load_balabit",
-           "shared_data_dir"]
+__all__ = ["AALTO", "BALABIT", "balabit_streams", "decimal_seconds_to_us", "load_aalto",
+           "load_balabit", "shared_data_dir"]
 
 #: Folder names of the recordings inside the shared data directory.
 BALABIT = "balabit-mouse-dynamics"
@@ -129,7 +129,14 @@ def load_balabit(root) -> dict[str, dict[str, np.ndarray]]:
     paths = sorted(p for p in root.rglob("session_*") if p.is_file())
     if not paths:
         raise FileNotFoundError(f"no Balabit session_* files under {root}")
-    table = pa.concat_tables([_read_balabit_session(p) for p in paths]).combine_chunks()
+    return balabit_streams(pa.concat_tables([_read_balabit_session(p) for p in paths]))
+
+
+def balabit_streams(table: pa.Table) -> dict[str, dict[str, np.ndarray]]:
+    """The ``pointer``, ``button`` and ``scroll`` streams of Balabit rows (one session's
+    or several sessions' table of ``client timestamp``, ``button``, ``state``, ``x``, ``y``),
+    converted as :func:`load_balabit` describes."""
+    table = table.combine_chunks()
     button, state = table.column("button"), table.column("state")
     t = decimal_seconds_to_us(table.column("client timestamp"))
     x = table.column("x").to_numpy()
