@@ -44,7 +44,8 @@ def _slot(keys, k, mask):
 
 @njit(**_OPTS)
 def pair_releases(code, pressed):
-    """For each press, the row of the next release of the same code after it (-1: none).
+    """For each press, the row of the release of its code that ends it: the next release
+    after it, unless another press of the code comes first (then -1: its release was lost).
 
     One backward pass; each code's pending release sits in a small open-addressing hash
     table, grown to stay at most half full (keysyms are sparse 32-bit values and a recording
@@ -71,8 +72,9 @@ def pair_releases(code, pressed):
                 h = _slot(keys, k, size - 1)
             keys[h] = k
             used += 1
-        if pressed[i]:
+        if pressed[i]:  # the release is this press's; an earlier press of the code lost its own
             out[i] = pending[h]
+            pending[h] = -1
         else:
             pending[h] = i
     return out
@@ -119,7 +121,8 @@ def buttons(bt, bb, bp, bx, by, pos, release_at, release_row, pt, px, py, cum, c
         if far > click_max_px:
             kind[m], t0[m], t1[m], button[m], count[m], row[m] = DRAG, bt[i], release_at[i], b, 1, i
             xy[m, 0], xy[m, 1], xy[m, 2], xy[m, 3] = bx[i], by[i], ex, ey
-            path[m, 0], path[m, 1] = lo, hi
+            # without a release the end point is the hold's last pointer row: not twice in the path
+            path[m, 0], path[m, 1] = lo, hi if r >= 0 else hi - 1
             m += 1
             continue
         if b == 1 and last >= 0:

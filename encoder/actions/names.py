@@ -7,7 +7,7 @@
 """
 from __future__ import annotations
 
-from ..streams.keys import CONTROL, KEY_CLASSES, MOD1, MOD4, SHIFT, keysym_text
+from ..streams.keys import CONTROL, KEY_CLASSES, MOD1, MOD4, MODIFIER_KEYSYMS, SHIFT, keysym_text
 
 #: Modifiers of a hotkey, in the order they are written (PyAutoGUI's hotkey() order).
 HOTKEY_MODIFIERS = (("ctrl", CONTROL), ("alt", MOD1), ("shift", SHIFT), ("win", MOD4))
@@ -30,8 +30,6 @@ NAMED = {
 NAMED.update({0xffbe + n: f"f{n + 1}" for n in range(24)})
 #: Timing-only rows carry a key class instead of the keysym: the names a class still allows.
 CLASS_NAMES = {8: "enter", 9: "tab", 10: "esc"}
-MODIFIER_KEYSYMS = frozenset(k for k, v in NAMED.items() if v in ("shift", "ctrl", "alt", "altright", "win",
-                                                                 "capslock", "numlock"))
 
 
 def key_name(code: int) -> str | None:

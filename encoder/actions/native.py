@@ -83,6 +83,8 @@ def classify_keys(key) -> dict:
         typed_by_code = by_code.is_valid().to_numpy(zero_copy_only=False)
         if typed_by_code.any():
             text = pc.if_else(pa.array(typed_by_code), by_code, text)
+    if not (has_text | typed_by_code).all():  # an empty text is no text: the burst's text is unknown
+        text = pc.if_else(pa.array(has_text | typed_by_code), text, pa.scalar(None, pa.string()))
     is_class = rest & ~has_text & (c > 0) & (c < 0x20)
     cat[rest & (has_text | typed_by_code)] = nb.K_TYPE
     cat[is_class & _member(c, _TYPING_CLASSES)] = nb.K_TYPE
@@ -108,7 +110,10 @@ def _names(code, mods, cat, hot):
         base = CLASS_NAMES.get(k) if k < 0x20 else None
         base = base or key_name(k)
         names.append(None if base is None else hotkey_prefix(h) + base)
-    name[keyed] = inverse.reshape(-1)
+    ids = np.asarray(inverse).reshape(-1)
+    unnamed = np.flatnonzero(np.array([n is None for n in names], np.bool_)[ids])
+    ids[unnamed] = -2 - unnamed  # a key without a name is never "the same key" as another
+    name[keyed] = ids
     return name, names
 
 

@@ -2,7 +2,7 @@
 
 It is the executable specification and the test oracle of the Numba derivation
 (:mod:`~encoder.actions.native`): both must return the same table. Speed is secondary
-(about 100k rows a second); clarity is not.
+(a few hundred thousand rows a second); clarity is not.
 
 The derivation walks every input row in the merged order of the docs ("Order"): pointer,
 button, scroll, key, focus, command at one microsecond. Buttons are paired with their
@@ -22,7 +22,7 @@ import pyarrow as pa
 from .inputs import STREAM_ORDER, Inputs
 from .reference_action import Action
 from .reference_keys import KeyMachine, finish_keys
-from .reference_pointer import WHEEL_BUTTONS, button_holds, chebyshev, held_intervals, hovers, movement
+from .reference_pointer import button_holds, chebyshev, held_intervals, hovers, movement
 from .rules import Rules
 from .schema import POINTER_KINDS, SCHEMA
 

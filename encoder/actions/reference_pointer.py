@@ -13,8 +13,6 @@ from .reference_action import Action
 
 #: X buttons 4-7 are the wheel: their rows live in the scroll stream, not here.
 WHEEL_BUTTONS = frozenset((4, 5, 6, 7))
-#: Where a pointer action is for the hover's travel rule: the release point of a drag.
-CLICK_KINDS = ("click", "double_click", "triple_click", "right_click", "middle_click")
 
 
 def chebyshev(ax: int, ay: int, bx: int, by: int) -> int:

@@ -36,11 +36,13 @@ def _column(parts: list, name: str, sizes: list):
 
 
 def _frames(frame_t: np.ndarray, t: np.ndarray) -> np.ndarray:
-    """Index of the last frame with time <= t (the largest such index; -1 when none)."""
+    """Index of the frame ``ShardReader.frame_at(t)`` gives: the latest time at or before t, the
+    last written of equal times (-1 when none)."""
     if not len(frame_t):
         return np.full(len(t), -1, np.int64)
-    suffix_min = np.minimum.accumulate(frame_t[::-1])[::-1]
-    return (np.searchsorted(suffix_min, t, side="right") - 1).astype(np.int64)
+    order = np.argsort(frame_t, kind="stable")  # stable: equal times stay in written order
+    at = np.searchsorted(frame_t[order], t, side="right") - 1
+    return np.where(at >= 0, order[np.maximum(at, 0)], -1).astype(np.int64)
 
 
 def _paths(parts: list, order: np.ndarray, pointer) -> tuple:

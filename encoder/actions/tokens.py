@@ -137,20 +137,23 @@ class ActionTokenizer:
     ----------
     screen : (int, int)
         Width and height in pixels of the screen the ``x``, ``y`` columns are on.
-    grid : int or (int, int)
+    grid : int or (int, int), optional
         Bins per axis, each from 100 (a step of 1 % of the screen) to the screen's size in
-        pixels (a step of 1 px). Default 128.
+        pixels (a step of 1 px; a screen under 100 px allows only that). Default 128, or the
+        screen's size where it is smaller.
     """
 
     version = TOKENS_VERSION
 
-    def __init__(self, *, screen: tuple[int, int], grid: int | tuple[int, int] = 128):
+    def __init__(self, *, screen: tuple[int, int], grid: int | tuple[int, int] | None = None):
         self.screen = tuple(int(s) for s in screen)
+        if grid is None:
+            grid = tuple(min(128, s) for s in self.screen)
         self.grid = tuple(int(g) for g in ((grid, grid) if np.isscalar(grid) else grid))
         if len(self.screen) != 2 or len(self.grid) != 2:
             raise LimitError(f"screen and grid are (width, height) pairs, not {screen!r}, {grid!r}")
         for axis, size, bins in zip("xy", self.screen, self.grid):
-            if not 100 <= bins <= size:
+            if not min(100, size) <= bins <= size:
                 raise LimitError(f"grid {bins} on {axis}: needs 100 (1 % steps) to {size} (1 px steps, "
                                  f"the screen's size) bins")
         ranges, start = {}, 0

@@ -421,11 +421,13 @@ class Recorder:
     # -- shards ---------------------------------------------------------------------------
     def _metadata(self, part: int) -> dict:
         """The metadata of shard number ``part``."""
-        sources, screens = {}, None
+        sources, screens, platform_settings = {}, None, None
         for s in self.sources:
             info = s.describe()
             if "screens" in info and screens is None:
                 screens = info["screens"]
+            if "platform" in info and platform_settings is None:   # double-click settings (XSettings)
+                platform_settings = info["platform"]
             sources[getattr(s, "name", type(s).__name__)] = info
         meta = {
             "clock": self.anchor,
@@ -436,6 +438,8 @@ class Recorder:
         }
         if screens is not None:
             meta["screens"] = screens
+        if platform_settings is not None:
+            meta["platform"] = platform_settings
         for name, value in self.extra_metadata.items():
             meta.setdefault(name, value)
         return meta

@@ -45,7 +45,9 @@ _KEYPAD_TEXT = {0xff80: " ", 0xff89: "\t", 0xff8d: "\n", 0xffaa: "*", 0xffab: "+
 _KEYPAD_TEXT.update({0xffb0 + d: str(d) for d in range(10)})
 _CONTROL_TEXT = {0xff0d: "\n", 0xff09: "\t", 0xff0a: "\n"}
 
-_MODIFIER_KEYSYMS = set(range(0xffe1, 0xffef)) | set(range(0xfe01, 0xfe10)) | {0xff7e, 0xff7f, 0xff14}
+#: Keysyms of modifier keys (Shift, Control, Caps/Shift Lock, Meta, Alt, Super, Hyper, ISO level
+#: shifts, Mode_switch, Num Lock, Scroll Lock): they make no text and no action by themselves.
+MODIFIER_KEYSYMS = frozenset(set(range(0xffe1, 0xffef)) | set(range(0xfe01, 0xfe10)) | {0xff7e, 0xff7f, 0xff14})
 _NAVIGATION = set(range(0xff50, 0xff59)) | set(range(0xff95, 0xff9e))
 _EDITING = {0xff08, 0xffff, 0xff63, 0xff9e, 0xff9f, 0xff0b}
 _ENTER = {0xff0d, 0xff8d, 0xff0a}
@@ -81,7 +83,7 @@ def key_class(keysym: int) -> int:
     >>> [KEY_CLASSES[key_class(k)] for k in (0x61, 0x37, 0x20, 0x2c, 0xffe3, 0xff51, 0xff08)]
     ['letter', 'digit', 'space', 'punctuation', 'modifier', 'navigation', 'editing']
     """
-    if keysym in _MODIFIER_KEYSYMS or keysym == 0xffe5:
+    if keysym in MODIFIER_KEYSYMS or keysym == 0xffe5:
         return CLASS_CODE["modifier"]
     if keysym in _ENTER:
         return CLASS_CODE["enter"]

@@ -8,7 +8,7 @@ defaults); the recorder calls them in this order:
     :class:`~encoder.errors.SourceUnavailableError` when the source cannot work here.
 ``describe() -> dict``
     What goes into the shard metadata under ``recorder.sources[name]``; a ``screens``
-    entry is also lifted to the metadata's top-level ``screens``.
+    (and a ``platform``) entry is also lifted to the metadata's top level.
 ``start()`` / ``stop()``
     Start and stop producing (threads of its own). ``stop`` returns once everything the
     source captured has been handed to the recorder.
@@ -21,8 +21,8 @@ for window state, ``hotkey(t)`` for the pause hotkey and ``add_frame`` for scree
 A window source also provides ``barrier() -> t_us``: the time up to which every window
 change has been reported (the recorder waits on it before applying the policy).
 
-Concrete sources: :mod:`.x11_screen`, :mod:`.x11_input`, :mod:`.x11_focus` (Linux/X11,
-need the ``capture`` extra: python-xlib and mss) and :mod:`.fake` (scripted, for tests).
+Concrete sources: :mod:`.x11_screen`, :mod:`.x11_input`, :mod:`.x11_focus`, :mod:`.xsettings`
+(Linux/X11, need the ``capture`` extra: python-xlib and mss) and :mod:`.fake` (scripted, for tests).
 They are imported only when used, so ``import encoder`` needs none of those packages.
 """
 from __future__ import annotations
@@ -64,7 +64,8 @@ class Source:
 
 def x11_sources(display: str | None = None, *, fps: float = 2.0, screen: bool = True, input: bool = True,
                 windows: bool = True, damage: bool = True) -> list:
-    """The Linux/X11 sources for ``display`` (default ``$DISPLAY``), windows first.
+    """The Linux/X11 sources for ``display`` (default ``$DISPLAY``), windows first; always
+    :class:`~.xsettings.XSettings` too (the platform's double-click settings, read once).
 
     Raises :class:`~encoder.errors.SourceUnavailableError` naming the missing package when
     python-xlib or mss is not installed (``pip install 'hci-encoder[capture]'``).
@@ -87,6 +88,8 @@ def x11_sources(display: str | None = None, *, fps: float = 2.0, screen: bool = 
             raise SourceUnavailableError("recording the screen needs mss: pip install 'hci-encoder[capture]'") from None
         from .x11_screen import X11Screen
         out.append(X11Screen(display, fps=fps, damage=damage))
+    from .xsettings import XSettings
+    out.append(XSettings(display))
     return out
 
 
