@@ -100,13 +100,13 @@ def test_actions(benchmark, name, step):
 
 
 @pytest.mark.parametrize("name", WORKLOADS)
-def test_derive_costs_less_than_twice_the_read(name):
-    """The derivation, in the same run, costs at most twice reading its streams."""
+def test_derive_costs_less_than_three_reads(name):
+    """The derivation, in the same run, costs at most three times reading its streams."""
     encoder.warmup()
     shard, inputs = workload(name)
     read = min(_timed(lambda: _read(shard)) for _ in range(5))
     work = min(_timed(lambda: _derive(inputs)) for _ in range(5))
-    assert work <= 2 * read, (name, work, read)
+    assert work <= 3 * read, (name, work, read)
 
 
 def _timed(fn) -> float:

@@ -276,7 +276,7 @@ class Driver(threading.Thread):
             self.focus("browser")
             self.xdo("key", "ctrl+l")
             self.pause(0.3, 0.6)
-            self.type(f"file://{DOCS}/{self.rng.choice(DOC_PAGES)}")
+            self.type_with_typo(f"file://{DOCS}/{self.rng.choice(DOC_PAGES)}")
             self.xdo("key", "Return")
             self.pause(1.5, 3)
         else:  # back to the terminal for a command

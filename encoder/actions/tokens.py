@@ -1,4 +1,4 @@
-"""Actions as tokens: a fixed, versioned vocabulary for sequence models (docs/actions_tokens.md).
+"""Actions as tokens: a fixed, versioned vocabulary for sequence models (docs/actions.md, Tokens).
 
 :class:`ActionTokenizer` turns an actions table (:data:`~encoder.actions.SCHEMA`) into one
 1-D ``int32`` sequence ``<bos> action... <eos>``, each action ``kind hesitation duration

@@ -8,7 +8,7 @@ as a PNG and the action as PyAutoGUI code with coordinates normalised to 0-1. It
 - ``trajectory.parquet`` (``parquet=True``): the same steps, ``image`` as a struct
   ``{bytes, path}`` that Hugging Face ``datasets`` reads as an ``Image`` feature.
 
-:func:`action_code` maps each kind to code (docs/actions_trajectory.md has the table). Every
+:func:`action_code` maps each kind to code (docs/actions.md, Trajectories has the table). Every
 code string parses with :func:`ast.parse`; PyAutoGUI calls are written as PyAutoGUI accepts
 them, and what PyAutoGUI cannot do (a window switch, a command) is a ``computer.*`` call, the
 namespace OpenCUA uses for its own actions (``computer.tripleClick``, ``computer.terminate``).

@@ -16,7 +16,7 @@ screen frame as a lossless PNG: ``DIR/frames/<shard>/<screen>/<index>-<t>.png``.
 
 ``--trajectory TDIR`` (with or without ``--parquet``) writes each shard's actions
 (:func:`encoder.actions.derive`) as an AgentNet-style trajectory
-(:func:`encoder.actions.trajectory.export_trajectory`, docs/actions_trajectory.md): one shard
+(:func:`encoder.actions.trajectory.export_trajectory`, docs/actions.md, Trajectories): one shard
 into TDIR itself, several into ``TDIR/<shard stem>/``; ``--trajectory-parquet`` adds
 ``trajectory.parquet``. It is all or nothing too, and a shard whose blocks do not decode is
 skipped and reported (exit 1).
@@ -58,7 +58,7 @@ def register(sub, common) -> None:
     p.add_argument("--trajectory", metavar="DIR",
                    help="also (or only) write each shard's actions as an AgentNet-style trajectory: "
                         "DIR/trajectory.jsonl with PyAutoGUI code and DIR/images/<frame>.png "
-                        "(several shards: DIR/<shard stem>/...; docs/actions_trajectory.md)")
+                        "(several shards: DIR/<shard stem>/...; docs/actions.md, Trajectories)")
     p.add_argument("--trajectory-parquet", action="store_true",
                    help="with --trajectory: also write trajectory.parquet, the images embedded")
     p.add_argument("--screen", type=int, default=0, metavar="N",
