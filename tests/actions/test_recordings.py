@@ -9,7 +9,7 @@
 
 The recordings live outside the repository (research-only licences): every test here skips
 when ``shared_data_dir()`` finds nothing. ``pytest -s`` prints the figures that
-docs/actions_recordings.md quotes.
+docs/actions.md ("On the real recordings") quotes.
 """
 import collections
 import importlib.util
