@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -31,6 +30,7 @@ import pyarrow as pa
 
 from ..errors import EncoderError, SchemaError
 from ..shard import ShardReader, pixels
+from ..shard.folders import check_target, publish, staging_folder
 from .schema import POINTER_KINDS, SCHEMA
 
 #: The file names inside the output folder.
@@ -266,33 +266,6 @@ def _parquet_table(records: list[dict], actions: pa.Table, images: dict[int, byt
     return pa.table(head | rest).replace_schema_metadata(HF_METADATA)
 
 
-# -- the folder ---------------------------------------------------------------------------------
-def _check_target(target: str, overwrite: bool) -> None:
-    if os.path.exists(target) and not os.path.isdir(target):
-        raise EncoderError(f"{target} exists and is not a folder")
-    if os.path.isdir(target) and os.listdir(target) and not overwrite:
-        raise EncoderError(f"{target} is not empty: pass overwrite=True to replace it, or choose another folder")
-
-
-def _publish(staging: str, target: str) -> None:
-    """Move the finished folder into place, replacing an old one only once the new is complete."""
-    old = None
-    if os.path.isdir(target):
-        if os.listdir(target):
-            old = staging + ".old"
-            os.rename(target, old)
-        else:
-            os.rmdir(target)
-    try:
-        os.rename(staging, target)
-    except BaseException:
-        if old is not None:
-            os.rename(old, target)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def export_trajectory(source, out_dir, *, actions: pa.Table | None = None, screen: int = 0, rules=None,
                       parquet: bool = False, overwrite: bool = False) -> dict:
     """Write the actions of ``source`` as an AgentNet-style trajectory in ``out_dir``.
@@ -326,7 +299,7 @@ def export_trajectory(source, out_dir, *, actions: pa.Table | None = None, scree
         ``actions`` is not an actions table, or refers to frames the shard does not have.
     """
     out_dir = os.fspath(out_dir)
-    _check_target(out_dir, overwrite)
+    check_target(out_dir, overwrite, "overwrite=True")
     if isinstance(source, (str, os.PathLike)):
         with ShardReader(source) as reader:
             return export_trajectory(reader, out_dir, actions=actions, screen=screen, rules=rules,
@@ -350,12 +323,8 @@ def export_trajectory(source, out_dir, *, actions: pa.Table | None = None, scree
                                f"metadata has no 'screens' entry for screen {screen}")
         image = f"{IMAGES}/{action['frame']}.png" if action["frame"] >= 0 else None
         records.append(step_record(index, action, rect, image))
-    parent = os.path.dirname(os.path.abspath(out_dir))
-    os.makedirs(parent, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=f".{os.path.basename(os.path.abspath(out_dir))}.", suffix=".partial",
-                               dir=parent)
+    staging = staging_folder(out_dir)
     try:
-        os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it private; the export is an ordinary folder
         sizes = write_images(source, frames, screen, os.path.join(staging, IMAGES)) if records else {}
         with open(os.path.join(staging, JSONL), "w", encoding="utf-8") as f:
             for record in records:
@@ -370,14 +339,8 @@ def export_trajectory(source, out_dir, *, actions: pa.Table | None = None, scree
             pq.write_table(_parquet_table(records, actions, images), os.path.join(staging, PARQUET),
                            compression="zstd")
             written += os.path.getsize(os.path.join(staging, PARQUET))
-        _publish(staging, out_dir)
+        publish(staging, out_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return {"actions": len(records), "images": len(sizes), "bytes": written, "path": out_dir}
-
-
-def _umask() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return umask

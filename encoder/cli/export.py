@@ -27,7 +27,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 
 import numpy as np
 import pyarrow as pa
@@ -35,6 +34,7 @@ import pyarrow as pa
 from ..errors import CorruptShardError, EncoderError
 from ..shard import ShardReader
 from ..shard import pixels
+from ..shard.folders import check_target, publish, staging_folder
 from ..shard.format import STREAM_NAME, wall_clock_offset
 from . import _args, _console, exit_codes
 
@@ -99,12 +99,8 @@ def plan(paths: list[str], args) -> tuple[list[dict], dict[str, pa.Schema], list
             raise EncoderError(f"two shards are named {shard!r} ({names[shard]} and {path}): the shard "
                                "column could not tell them apart; rename one")
         names[shard] = path
-        try:
-            reader = ShardReader(path, encryption_key_file=args.encryption_key_file, recover=True)
-        except (EncoderError, OSError) as exc:
-            if exit_codes.for_open_error(path, exc) != exit_codes.DAMAGED:
-                raise
-            damage.append({"shard": shard, "reason": f"cannot be read, skipped: {exc}"})
+        reader = _open_or_record(path, shard, args, damage, "skipped")
+        if reader is None:
             continue
         with reader:
             for name, schema in reader.streams.items():
@@ -261,44 +257,19 @@ def export_frames(reader: ShardReader, shard: str, out: str, quiet: bool) -> tup
     return written, damage
 
 
-# -- the command -----------------------------------------------------------------------------
-def _check_target(target: str, overwrite: bool) -> None:
-    if os.path.exists(target) and not os.path.isdir(target):
-        raise EncoderError(f"{target} exists and is not a folder")
-    if os.path.isdir(target) and os.listdir(target) and not overwrite:
-        raise EncoderError(f"{target} is not empty: pass --overwrite to replace it, or choose another folder")
-
-
-def _publish(staging: str, target: str) -> None:
-    """Move the finished export into place (replacing an old one only once the new is complete)."""
-    old = None
-    if os.path.isdir(target):
-        if os.listdir(target):
-            old = staging + ".old"
-            os.rename(target, old)
-        else:
-            os.rmdir(target)
+def _open_or_record(path: str, shard: str, args, damage: list, skipped: str):
+    """The shard's reader (recovering what a crash left), or None after noting in ``damage``
+    that a damaged shard cannot be read; an unreadable file (not a shard, no key) raises."""
     try:
-        os.rename(staging, target)
-    except BaseException:
-        if old is not None:
-            os.rename(old, target)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        return ShardReader(path, encryption_key_file=args.encryption_key_file, recover=True)
+    except (EncoderError, OSError) as exc:
+        if exit_codes.for_open_error(path, exc) != exit_codes.DAMAGED:
+            raise
+        damage.append({"shard": shard, "reason": f"cannot be read, {skipped}: {exc}"})
+        return None
 
 
-def _staging_folder(target: str) -> str:
-    parent = os.path.dirname(os.path.abspath(target))
-    os.makedirs(parent, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=f".{os.path.basename(os.path.abspath(target))}.", suffix=".partial",
-                               dir=parent)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(staging, 0o777 & ~umask)  # mkdtemp makes it private; the export is an ordinary folder
-    return staging
-
-
+# -- the command -----------------------------------------------------------------------------
 def run(args) -> int:
     if args.parquet is None and args.trajectory is None:
         raise EncoderError("nothing to export: give --parquet DIR, --trajectory DIR or both")
@@ -318,7 +289,7 @@ def run(args) -> int:
         raise EncoderError("--parquet and --trajectory name the same folder: give each its own")
     for target in (args.parquet, args.trajectory):
         if target is not None:
-            _check_target(target, args.overwrite)
+            check_target(target, args.overwrite, "--overwrite")
     stems = _trajectory_folders(paths) if args.trajectory is not None else {}
     code = exit_codes.OK
     if args.parquet is not None:
@@ -348,7 +319,7 @@ def _run_parquet(args, paths: list[str]) -> int:
     shards, schemas, damage = plan(paths, args)
     if args.strict and damage:
         return _refuse(damage, args.parquet)
-    staging = _staging_folder(args.parquet)
+    staging = staging_folder(args.parquet)
     try:
         parts, frames = {}, 0
         for item in _console.progress(shards, quiet=args.quiet, desc="export", unit="shard"):
@@ -366,7 +337,7 @@ def _run_parquet(args, paths: list[str]) -> int:
                 empty = with_ids(schema.empty_table(), "", "", None)
                 _write(empty, os.path.join(staging, f"stream={name}", "part-00000.parquet"),
                        {b"encoder.stream": name.encode()}, parts, name)
-        _publish(staging, args.parquet)
+        publish(staging, args.parquet)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -379,17 +350,13 @@ def _run_trajectory(args, folders: dict[str, str]) -> int:
     decode, is skipped and reported (exit 1; ``--strict``: nothing is written)."""
     from ..actions.trajectory import export_trajectory  # only here: it loads the actions layer
     out, damage, done = args.trajectory, [], []
-    staging = _staging_folder(out)
+    staging = staging_folder(out)
     try:
         for path, folder in _console.progress(list(folders.items()), quiet=args.quiet, desc="trajectory",
                                               unit="shard"):
             shard = os.path.basename(path)
-            try:
-                reader = ShardReader(path, encryption_key_file=args.encryption_key_file, recover=True)
-            except (EncoderError, OSError) as exc:
-                if exit_codes.for_open_error(path, exc) != exit_codes.DAMAGED:
-                    raise
-                damage.append({"shard": shard, "reason": f"cannot be read, trajectory skipped: {exc}"})
+            reader = _open_or_record(path, shard, args, damage, "trajectory skipped")
+            if reader is None:
                 continue
             with reader:
                 try:
@@ -402,7 +369,7 @@ def _run_trajectory(args, folders: dict[str, str]) -> int:
         if args.strict and damage:
             shutil.rmtree(staging, ignore_errors=True)
             return _refuse(damage, out)
-        _publish(staging, out)
+        publish(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
