@@ -355,3 +355,60 @@ class PauseSwitch:
         with self._lock:
             i = bisect.bisect_right(self._times, t_us) - 1
             return self._states[max(i, 0)]
+
+
+PENDING = "pending"
+
+
+class FieldFocus:
+    """When a password field had the keyboard focus: keys typed then are ``secret`` (class 12,
+    no text) in every key mode, whatever the window's title says.
+
+    The accessibility source reports each focus change at once, as :data:`PENDING` (the new
+    element's role is not known yet), and resolves it when its lookup answers; a pending
+    change counts as secret, so a slow or hung application errs on the safe side. Like window
+    changes, a key at ``t`` is judged by the strictest state in ``[t - tail, t + guard]``.
+
+    >>> f = FieldFocus(guard_us=100, tail_us=10)
+    >>> entry = f.set(1_000, PENDING)
+    >>> f.verdict(950), f.verdict(2_000)
+    ('secret', 'secret')
+    >>> f.resolve(entry, NORMAL); f.verdict(2_000)
+    'normal'
+    >>> f.resolve(f.set(3_000, PENDING), SECRET); _ = f.set(4_000, NORMAL)
+    >>> f.verdict(2_850), f.verdict(3_500), f.verdict(4_005), f.verdict(4_050)
+    ('normal', 'secret', 'secret', 'normal')
+    """
+
+    def __init__(self, guard_us: int = DEFAULT_GUARD_MS * 1000, tail_us: int = 5_000,
+                 horizon_us: int = 120_000_000):
+        self.guard_us, self.tail_us, self.horizon_us = int(guard_us), int(tail_us), horizon_us
+        self._lock = threading.Lock()
+        self._times = [-(1 << 62)]
+        self._entries = [[-(1 << 62), NORMAL]]   # [start, state]: mutable, so a lookup can resolve its entry
+
+    def set(self, t_us: int, state: str) -> list:
+        """A focus change at ``t_us`` (``NORMAL``, ``SECRET`` or ``PENDING``); returns its entry."""
+        with self._lock:
+            t_us = max(int(t_us), self._times[-1])
+            entry = [t_us, state]
+            self._times.append(t_us)
+            self._entries.append(entry)
+            cut = bisect.bisect_right(self._times, t_us - self.horizon_us) - 1
+            if cut > 0:
+                del self._times[:cut], self._entries[:cut]
+            return entry
+
+    def resolve(self, entry: list, state: str) -> None:
+        """What the lookup found for the change ``entry`` (:meth:`set`'s answer)."""
+        with self._lock:
+            entry[1] = state
+
+    def verdict(self, t_us: int) -> str:
+        """``'secret'`` when a password field (or a change not yet resolved) held the focus at
+        some moment of ``[t - tail, t + guard]``, else ``'normal'``."""
+        with self._lock:
+            lo = max(bisect.bisect_right(self._times, t_us - self.tail_us) - 1, 0)
+            hi = max(bisect.bisect_right(self._times, t_us + self.guard_us), lo + 1)
+            return SECRET if any(e[1] != NORMAL for e in self._entries[lo:hi]) else NORMAL
+

@@ -36,12 +36,13 @@ from ..errors import RecorderError, SourceUnavailableError
 from . import clock as _clock
 from .events import (BUTTON, FOCUS, INPUT_STREAMS, INPUT_TAGS, KEY, MARKER, POINTER, SCROLL, STREAM_OF, EventQueue,
                      to_columns)
-from .policy import EXCLUDED, SECRET, PauseSwitch, Policy
+from .policy import EXCLUDED, SECRET, FieldFocus, PauseSwitch, Policy, worst
 from .rotation import ShardRotation
 from .stats import RecorderStats
 from .windows import WindowInfo, WindowTimeline
 
 EXCLUDED_APP = "(excluded)"
+ROWS = "rows"   # side item of another stream (UI elements), judged by its source: put_row
 _SIDE_LIMIT = 10_000
 
 
@@ -115,6 +116,8 @@ class Recorder:
         self.batch_us = int(batch_seconds * 1e6)
         self.timeline = WindowTimeline(guard_us=self.guard_us)
         self.queue = EventQueue(queue_events)
+        self.input_listeners: list = []   # called with each input batch on its source's thread (must not block)
+        self.field_focus = FieldFocus(self.guard_us)   # password fields in focus (the accessibility source)
         self._side: deque = deque()          # focus rows and markers (rare, never refused)
         self._side_lock = threading.Lock()
         self._pending: list = []
@@ -237,7 +240,13 @@ class Recorder:
     # -- the sink: what sources call -----------------------------------------------------
     def put(self, events) -> int:
         """Input event tuples from a source (any thread); returns how many were accepted."""
+        for listener in self.input_listeners:
+            listener(events)
         return self.queue.put(events)
+
+    def put_row(self, t_us: int, judge) -> None:
+        """Another stream's row: ``judge(t, rows)`` adds it to ``rows[stream]`` (recorder thread, windows known)."""
+        self._put_side((ROWS, int(t_us), judge))
 
     def focus_changed(self, t_us: int, info: WindowInfo) -> None:
         self.timeline.set_focus(t_us, info)
@@ -376,6 +385,9 @@ class Recorder:
         policy, timeline, pause = self.policy, self.timeline, self.pause
         for e in events:
             tag, t = e[0], e[1]
+            if tag == ROWS:   # UI elements (.sources.atspi): the source applies the policy, pause, redaction
+                e[2](t, rows)
+                continue
             stream = STREAM_OF[tag]
             self.received[stream] += 1
             if tag in INPUT_TAGS:
@@ -383,7 +395,7 @@ class Recorder:
                     self.paused_events[stream] += 1
                     continue
                 if tag == KEY:
-                    verdict = timeline.focus_verdict(t)
+                    verdict = worst((timeline.focus_verdict(t), self.field_focus.verdict(t)))
                     row = policy.key_row(e[2], e[3], e[4], e[5], verdict)
                     if row is None:
                         if verdict == EXCLUDED:
@@ -416,7 +428,7 @@ class Recorder:
 
     def _write(self, stream: str, columns: dict) -> None:
         if self._rotation.write(stream, columns):
-            self.stored[stream] += len(columns["t"])
+            self.stored[stream] = self.stored.get(stream, 0) + len(columns["t"])
 
     # -- shards ---------------------------------------------------------------------------
     def _metadata(self, part: int) -> dict:

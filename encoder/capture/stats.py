@@ -56,7 +56,7 @@ def thread_cpu_seconds() -> dict:
     Names of the pipeline: ``encoder-x11-screen`` (grab and the caller's share of
     ``add_frame``), ``encoder-frames`` (tile lookup), ``encoder-writer`` (compression and
     writes), ``encoder-recorder`` (policy, event columns), ``encoder-x11-input``,
-    ``encoder-x11-windows``, ``MainThread``.
+    ``encoder-x11-windows``, ``encoder-atspi`` (UI element lookups), ``encoder-atspi-bus``, ``MainThread``.
     """
     out: dict = {}
     for thread in threading.enumerate():
@@ -114,6 +114,7 @@ class RecorderStats:
             "paused": dict(rec.paused_events),
             "keys_not_stored": rec.keys_not_stored,
             "secret_keys": rec.secret_keys,
+            "lookup_timeouts": sum(s.get("timeouts", 0) for s in sources.values()),   # UI elements (AT-SPI)
             "frames": rec.frames,
             "frames_paused": rec.frames_paused,
             "queue_peak": rec.queue.peak,

@@ -67,6 +67,12 @@ def register(sub, common) -> None:
     p.add_argument("--no-screen", action="store_true", help="record input and focus only")
     p.add_argument("--no-input", action="store_true", help="record screen and focus only")
     p.add_argument("--no-damage", action="store_true", help="grab whole screens every frame (no XDamage)")
+    p.add_argument("--elements", choices=("on", "off"), default="on",
+                   help="UI elements clicked, focused and opened in menus, from the accessibility bus "
+                        "(AT-SPI; default on: without a bus nothing is recorded, said once)")
+    p.add_argument("--commands", choices=("on", "off"), default="on",
+                   help="shell commands reported by `encoder shell-hook` (text with secrets redacted, cwd, exit "
+                        "status, duration; default on)")
     p.set_defaults(run=run)
 
 
@@ -135,7 +141,8 @@ def run(args) -> int:
     display = args.display or os.environ.get("DISPLAY")
     try:
         sources = x11_sources(display, fps=args.fps, screen=not args.no_screen, input=not args.no_input,
-                              damage=not args.no_damage)
+                              damage=not args.no_damage, elements=args.elements == "on",
+                              commands=args.commands == "on")
     except SourceUnavailableError as exc:
         _console.error(str(exc))
         return 2

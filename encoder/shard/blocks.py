@@ -112,11 +112,14 @@ def stream_from_json(name, spec, shard, offset: int) -> Stream:
         raise bad(f"stream {name!r}: {exc.detail}") from None
 
 
-def check_descriptor(desc, offset: int, limit: int, streams: dict, shard) -> tuple[Stream, int]:
+def check_descriptor(desc, offset: int, limit: int, streams: dict, shard,
+                     builtin: dict | None = None) -> tuple[Stream, int]:
     """Validate a block descriptor found at ``offset``; chunks must end before ``limit``.
 
-    ``streams`` maps the shard's stream names to their schemas; a stream not in it must carry
-    its schema (a block found by scanning a shard without footer). Returns the block's stream
+    ``streams`` maps the shard's stream names to their schemas; a stream not in it is one of
+    ``builtin`` (the built-in streams of the shard's format version,
+    :func:`encoder.streams.builtin_streams`; default the current ones) or must carry its
+    schema (a block found by scanning a shard without footer). Returns the block's stream
     and the offset where the block ends (its last chunk, padded). Nothing in a descriptor is
     trusted before this passes: every count is checked against the limits and every chunk
     against the bytes present, the other chunks and the block header.
@@ -127,7 +130,7 @@ def check_descriptor(desc, offset: int, limit: int, streams: dict, shard) -> tup
     if not isinstance(desc, dict) or not isinstance(desc.get("stream"), str):
         raise bad("not an object with a stream name")
     name = desc["stream"]
-    stream = streams.get(name) or STREAMS.get(name)
+    stream = streams.get(name) or (STREAMS if builtin is None else builtin).get(name)
     if stream is None:
         stream = stream_from_json(name, desc.get("schema"), shard, offset)
     if desc.get("schema") is not None and desc["schema"] != stream.to_json():

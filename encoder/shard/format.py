@@ -12,7 +12,10 @@ before handing it to any decompressor, CPU or GPU.
 
 Version 1.1 adds one optional feature, encryption (:mod:`encoder.shard.crypto`): the header JSON
 then holds only ``{"format": {"required": ["encryption"], "encryption": {...}}}`` and every
-JSON document and chunk is sealed with AES-256-GCM. Plain shards are still written as 1.0.
+JSON document and chunk is sealed with AES-256-GCM. Version 1.2 changes the built-in streams
+(``command`` gained columns, ``element`` is new): block descriptors omit the schema of
+built-in streams, so the version says which built-in schemas a shard's blocks assume
+(:func:`encoder.streams.builtin_streams`). Every shard, plain or encrypted, is written as 1.2.
 """
 from __future__ import annotations
 
@@ -28,8 +31,8 @@ from ..errors import CorruptShardError, LimitError, UnsupportedVersionError
 MAGIC = b"\x89ENCSHD\n"
 BLOCK_MAGIC = b"\x89ENCBLK\n"
 END_MAGIC = b"\x89ENCEND\n"
-VERSION = (1, 0)            # what a plain shard is written as (nothing in it changed since 1.0)
-ENCRYPTED_VERSION = (1, 1)  # an encrypted shard needs a reader that knows 1.1
+VERSION = (1, 2)            # what a plain shard is written as (1.2: the built-in streams of 1.2)
+ENCRYPTED_VERSION = (1, 2)  # an encrypted one too (encryption is a 1.1 feature; the streams are 1.2's)
 ALIGN = 64
 #: Optional features a 1.1+ header may list in ``format.required``; a reader refuses any other.
 FEATURES = frozenset({"encryption"})

@@ -10,7 +10,7 @@ import pyarrow as pa
 import zstandard
 
 from ..errors import CorruptShardError, SchemaError
-from ..streams import KINDS, Stream
+from ..streams import KINDS, Stream, builtin_streams
 from ..streams.schema import VARIABLE
 from . import crypto
 from . import format as fmt
@@ -124,7 +124,7 @@ class ShardReader(ReaderFrames):
         except CorruptShardError as exc:
             if not recover:
                 raise
-            self.recovered = scan_blocks(data, first, name, self._cipher, reason=str(exc))
+            self.recovered = scan_blocks(data, first, name, self._cipher, reason=str(exc), version=self.version)
             schemas, blocks, end = self.recovered.schemas, self.recovered.blocks, self.recovered.end
             self._footer_rows = None
             self._index(schemas, blocks, end)
@@ -179,13 +179,14 @@ class ShardReader(ReaderFrames):
         self._schemas: dict[str, Stream] = schemas
         self._blocks: dict[str, list[dict]] = {s: [] for s in schemas}
         free, seq = self._first, -1  # where the next block may start; the last block's number
+        builtin = builtin_streams(self.version)
         for desc in blocks:
             at = desc.get("offset") if isinstance(desc, dict) else None
             if type(at) is not int or not free <= at < end:
                 raise CorruptShardError(f"the index lists a block at {at!r}: blocks must follow each other, "
                                         f"in file order, after the header and before byte {end}",
                                         shard=name, offset=end)
-            stream, free = check_descriptor(desc, at, end, schemas, name)
+            stream, free = check_descriptor(desc, at, end, schemas, name, builtin)
             if stream.name not in schemas:
                 raise CorruptShardError(f"block of undeclared stream {stream.name!r}", shard=name, offset=at)
             if desc["seq"] <= seq:

@@ -76,7 +76,8 @@ def repair(path, out=None, *, encryption_key=None, encryption_key_file=None, sal
         else:
             scan = reader.recovered
             if salvage:
-                scan = scan_blocks(data, reader._first, name, reader._cipher, salvage=True, reason=scan.reason)
+                scan = scan_blocks(data, reader._first, name, reader._cipher, salvage=True, reason=scan.reason,
+                                   version=reader.version)
             scan.lost = _skipped_regions(reader, scan)
         footer = {"streams": {s: spec.to_json() for s, spec in scan.schemas.items()}, "rows": scan.rows,
                   "blocks": scan.blocks}

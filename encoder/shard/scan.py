@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 
 from ..errors import CorruptShardError, EncryptionKeyRequiredError
+from ..streams import builtin_streams
 from . import crypto
 from . import format as fmt
 from .blocks import check_descriptor
@@ -59,12 +60,12 @@ class Scan:
         return max(0, self.size - self.end)
 
 
-def _block_at(data, offset: int, schemas: dict, shard, cipher) -> tuple[dict, int]:
+def _block_at(data, offset: int, schemas: dict, shard, cipher, builtin: dict) -> tuple[dict, int]:
     """The descriptor of the complete block at ``offset`` and where it ends, or CorruptShardError."""
     def unseal(record):
         return cipher.open(crypto.DESCRIPTOR, offset, record, shard=shard, offset=offset)
     desc, head = fmt.unpack_block_header(data, offset, shard, unseal if cipher is not None else None)
-    stream, end = check_descriptor(desc, offset, len(data), schemas, shard)
+    stream, end = check_descriptor(desc, offset, len(data), schemas, shard, builtin)
     if len(schemas) >= fmt.MAX_STREAMS and stream.name not in schemas:
         raise CorruptShardError(f"more than {fmt.MAX_STREAMS} streams", shard=shard, offset=offset)
     head_end = offset + head + fmt.pad(head)
@@ -98,18 +99,21 @@ def _find(data, magic: bytes, start: int) -> int:
 
 
 def scan_blocks(data, first: int, shard, cipher: "crypto.ShardCipher | None" = None, *,
-                salvage: bool = False, reason: str = "") -> Scan:
+                salvage: bool = False, reason: str = "", version: tuple[int, int] = fmt.VERSION) -> Scan:
     """Walk the blocks of ``data`` from ``first`` (the first block's offset, after the header).
 
     Stops at the first offset that does not hold a complete block (the end of what a killed
     writer wrote, or the old footer). With ``salvage``, looks for the next intact block after a
     damaged one instead (only intact blocks are kept; a block's own checksums decide).
+    ``version`` is the shard's format version: blocks of built-in streams carry no schema, and
+    are decoded with the built-in schemas of that version (a 1.0 ``command`` block has 3 columns).
     """
+    builtin = builtin_streams(version)
     scan = Scan(size=len(data), end=first, reason=reason)
     pos, seq = first, -1
     while pos + fmt.BLOCK_HEADER.size <= len(data):
         try:
-            desc, end = _block_at(data, pos, scan.schemas, shard, cipher)
+            desc, end = _block_at(data, pos, scan.schemas, shard, cipher, builtin)
             if desc["seq"] <= seq:
                 raise CorruptShardError(f"block number {desc['seq']} after {seq}", shard=shard, offset=pos)
         except (CorruptShardError, EncryptionKeyRequiredError) as exc:

@@ -129,6 +129,8 @@ class ShardWriter(WriterFrames):
         self._synced_at = time.monotonic()
         master = crypto.resolve_key(encryption_key, encryption_key_file)
         self._cipher = crypto.ShardCipher.new(master) if master is not None else None
+        if self._cipher is None and "format" in (metadata or {}):  # from 1.1 on, the header's own
+            raise SchemaError("metadata key 'format' is reserved for the shard format (since 1.1)")
         self.name = os.fspath(path) if isinstance(path, (str, os.PathLike)) else getattr(path, "name", "<stream>")
         self._own = isinstance(path, (str, os.PathLike))
         self._file = open(path, "wb") if self._own else path

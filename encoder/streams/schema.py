@@ -9,7 +9,7 @@ stream and the column.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Mapping
 
 import numpy as np
@@ -39,12 +39,18 @@ class Column:
     #: Only string/binary columns may hold nulls; a nullable column may also be left out
     #: on write, and is then stored as all-null.
     nullable: bool = False
+    #: Write side only: the value of every row when a numeric column is left out on write
+    #: (``-1`` for "unknown" in the ``command`` stream's numbers), so that callers written
+    #: before the column existed keep working. Not stored in shards, not part of equality.
+    default: int | None = field(default=None, compare=False)
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise SchemaError(f"unknown column kind {self.kind!r}", column=self.name)
         if self.nullable and self.kind not in VARIABLE:
             raise SchemaError("only string and binary columns may be nullable", column=self.name)
+        if self.default is not None and (self.kind in VARIABLE or type(self.default) is not int):
+            raise SchemaError("only numeric columns take a default, an integer", column=self.name)
 
     @property
     def arrow_type(self) -> pa.DataType:
@@ -86,28 +92,63 @@ class Stream:
 
 
 def _stream(name: str, *cols: str) -> Stream:
-    """Declare a stream from ``"name:kind"`` strings; a trailing ``?`` marks a nullable column."""
+    """Declare a stream from ``"name:kind"`` strings; a trailing ``?`` marks a nullable column,
+    a trailing ``=N`` a numeric column's write-side default (``"exit_code:int32=-1"``)."""
     columns = [Column("t", "int64")]
     for spec in cols:
+        spec, _, default = spec.partition("=")
         col, kind = spec.split(":")
-        columns.append(Column(col, kind.rstrip("?"), nullable=kind.endswith("?")))
+        columns.append(Column(col, kind.rstrip("?"), nullable=kind.endswith("?"),
+                              default=int(default) if default else None))
     return Stream(name, tuple(columns))
 
 
-#: The streams every session may hold (see docs/format.md). ``frame`` rows reference the
-#: shard's tile store; the container carries them like any other stream.
-STREAMS: dict[str, Stream] = {s.name: s for s in (
+_UNCHANGED = (
     _stream("pointer", "x:int32", "y:int32"),
     _stream("button", "button:uint8", "pressed:bool", "x:int32", "y:int32"),
     _stream("scroll", "dx:int32", "dy:int32", "precise:bool", "x:int32", "y:int32"),
     _stream("key", "code:uint32", "pressed:bool", "modifiers:uint16", "text:string?"),
     _stream("focus", "app:string", "title:string?", "window:int64",
             "x:int32", "y:int32", "width:int32", "height:int32"),
-    _stream("command", "kind:string", "text:string?"),
     _stream("marker", "kind:string", "text:string?", "value:int64"),
     _stream("frame", "screen:uint8", "width:int32", "height:int32", "format:uint8", "tile:uint16",
             "grid:binary"),
+)
+
+#: The built-in streams of format 1.0 and 1.1: what a shard of those versions assumes for
+#: blocks whose descriptor names a built-in stream without its schema (a scan or a repair of
+#: a shard without its footer relies on it). Never changes.
+BUILTIN_1_0: dict[str, Stream] = {s.name: s for s in _UNCHANGED + (
+    _stream("command", "kind:string", "text:string?"),
 )}
+
+#: The streams every session may hold (see docs/format.md), as format 1.2 defines them:
+#: ``command`` gained ``cwd``, ``exit_code``, ``duration_us``, ``pid`` and ``terminal``
+#: (numbers ``-1`` when unknown, the default when a writer leaves them out), and ``element``
+#: (UI elements from the accessibility bus) is new. ``frame`` rows reference the shard's
+#: tile store; the container carries them like any other stream.
+STREAMS: dict[str, Stream] = {s.name: s for s in _UNCHANGED + (
+    _stream("command", "kind:string", "text:string?", "cwd:string?", "exit_code:int32=-1",
+            "duration_us:int64=-1", "pid:int32=-1", "terminal:string?"),
+    _stream("element", "event:string", "role:string", "name:string?", "path:string?", "app:string?",
+            "x:int32", "y:int32", "width:int32", "height:int32"),
+)}
+
+#: Built-in streams by the format version that introduced them (minor versions in between
+#: use the latest set at or below them: 1.1 shards assume 1.0's).
+STREAMS_BY_VERSION: dict[tuple[int, int], dict[str, Stream]] = {(1, 0): BUILTIN_1_0, (1, 2): STREAMS}
+
+
+def builtin_streams(version: tuple[int, int]) -> dict[str, Stream]:
+    """The built-in streams a shard of format ``version`` assumes (a newer minor: the latest).
+
+    >>> len(builtin_streams((1, 0))["command"].columns), len(builtin_streams((1, 1))["command"].columns)
+    (3, 3)
+    >>> builtin_streams((1, 2)) is STREAMS, builtin_streams((1, 9)) is STREAMS
+    (True, True)
+    """
+    known = [v for v in STREAMS_BY_VERSION if v <= tuple(version)]
+    return STREAMS_BY_VERSION[max(known)] if known else BUILTIN_1_0
 
 
 def _as_numpy(stream: str, col: Column, values) -> np.ndarray:
@@ -183,7 +224,7 @@ def validate(stream: Stream, data) -> dict:
     out, rows = {}, None
     for col in stream.columns:
         if col.name not in data:
-            if col.nullable:
+            if col.nullable or col.default is not None:
                 continue
             raise SchemaError("missing column", stream=stream.name, column=col.name)
         conv = _as_arrow if col.kind in VARIABLE else _as_numpy
@@ -194,7 +235,10 @@ def validate(stream: Stream, data) -> dict:
             raise SchemaError(f"has {len(arr)} rows, column 't' has {rows}", stream=stream.name,
                               column=col.name)
         out[col.name] = arr
-    for col in stream.columns:  # nullable columns left out are stored as all-null
+    for col in stream.columns:  # nullable columns left out are all-null, numeric ones their default
         if col.name not in out:
-            out[col.name] = pa.nulls(rows, col.arrow_type)
+            if col.default is not None:
+                out[col.name] = np.full(rows or 0, col.default, KINDS[col.kind][0])
+            else:
+                out[col.name] = pa.nulls(rows or 0, col.arrow_type)
     return {c.name: out[c.name] for c in stream.columns}

@@ -17,6 +17,8 @@ from .desktop import (CODE_LINES, CONTROL_MASK, DESKTOP, PAGES, SENTINEL, SHELL_
 
 #: The recorder named in the start marker and the metadata of a synthetic session.
 RECORDER_NAME = "encoder.testing.synthetic"
+#: The simulated shell's process id and terminal, as the shell hook reports them.
+SHELL_PID, SHELL_TTY = 4242, "/dev/pts/1"
 
 
 class Simulation:
@@ -237,7 +239,11 @@ class Simulation:
         command, cwd = SHELL_COMMANDS[int(self.rng.integers(len(SHELL_COMMANDS)))]
         self.type_text(command)
         self.press(XK_RETURN, "\r")
-        self.rows["command"].append((self.recorder_us(self.now), "shell", command))
+        start = self.recorder_us(self.now)
+        row = len(self.rows["command"])
+        # what the shell hook reports: the directory it ran in, then its status and duration below
+        self.rows["command"].append((start, "shell", command, self.cwd, 0, -1, SHELL_PID, SHELL_TTY))
+        ran_in = self.cwd
         if cwd is not None and cwd != self.cwd:
             self.cwd = cwd
             self.wait(5, 30)
@@ -249,6 +255,10 @@ class Simulation:
         elif command.startswith(("htop", "tail -f")):  # watch, then interrupt
             self.wait(1500, 4000)
             self.chord("c")
+        status = 130 if command.startswith(("htop", "tail -f")) else 0  # Ctrl-C: 128 + SIGINT
+        # the duration from the simulated clock: no draw from the generator, so seeds keep their sessions
+        self.rows["command"][row] = (start, "shell", command, ran_in, status, max(int(self.now) - start, 0),
+                                     SHELL_PID, SHELL_TTY)
 
     def browse(self) -> None:
         if self.focus != "firefox":
@@ -260,7 +270,8 @@ class Simulation:
             self.page = (self.page + 1) % len(PAGES)
             self.type_text(PAGES[self.page][0])
             self.press(XK_RETURN, "\r")
-            self.rows["command"].append((self.recorder_us(self.now), "navigate", "https://" + PAGES[self.page][0]))
+            self.rows["command"].append((self.recorder_us(self.now), "navigate", "https://" + PAGES[self.page][0],
+                                         None, -1, -1, -1, None))
             self.wait(600, 1500)
             self.focus_row("firefox")  # new page, new title
         for _ in range(rng.integers(1, 4)):
@@ -278,7 +289,8 @@ class Simulation:
         self.press(XK_RETURN, "\r")
         self.wait(400, 1200)
         self.chord("s")
-        self.rows["command"].append((self.recorder_us(self.now), "action", "workbench.action.files.save"))
+        self.rows["command"].append((self.recorder_us(self.now), "action", "workbench.action.files.save",
+                                     None, -1, -1, -1, None))
 
     def point_and_click(self) -> None:
         app = self.rng.choice(list(WINDOWS))

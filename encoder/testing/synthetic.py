@@ -42,7 +42,7 @@ import numpy as np
 import pyarrow as pa
 
 from .._version import __version__
-from ..streams import STREAMS
+from ..streams import STREAMS, validate
 from .desktop import DESKTOP, SCREENS, SENTINEL, T0_US, UNIX_US_AT_T0
 from .simulation import RECORDER_NAME, Simulation
 
@@ -86,8 +86,8 @@ def to_tables(session: dict) -> dict[str, pa.Table]:
     out = {}
     for name, columns in session.items():
         schema = STREAMS[name].arrow_schema
-        arrays = [pa.array(columns[f.name].tolist() if columns[f.name].dtype == object else columns[f.name],
-                           f.type) for f in schema]
+        checked = validate(STREAMS[name], columns)  # columns the simulation leaves out get their defaults
+        arrays = [v if isinstance(v, pa.Array) else pa.array(v, f.type) for v, f in zip(checked.values(), schema)]
         out[name] = pa.Table.from_arrays(arrays, schema=schema)
     return out
 

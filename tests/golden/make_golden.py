@@ -20,8 +20,12 @@ METADATA = {"clock": {"source": "monotonic", "t0_us": 0, "unix_us_at_t0": 1_700_
             "recorder": {"name": "golden", "version": "1"}, "privacy": {"keys": "full"}}
 
 
-def expected() -> dict:
-    """The session every golden shard holds: edge values in every stream kind."""
+def expected(version: tuple = (1, 0)) -> dict:
+    """The session a golden shard of format ``version`` holds: edge values in every stream kind.
+
+    From 1.2 on, the ``command`` stream has its new columns (edge values) and the ``element``
+    stream is there; shards of 1.0 and 1.1 hold the 1.0 session, forever.
+    """
     rng = np.random.default_rng(20261121)
     n = 3000
     t = np.cumsum(rng.integers(-3, 30, n)) * 1000
@@ -44,6 +48,23 @@ def expected() -> dict:
                   "height": [600, 1024, 600]},
         "command": {"t": [int(-2**63), 2**63 - 1], "kind": ["shell", "menu"], "text": ["ls -la | wc -l", None]},
         "marker": {"t": [0], "kind": ["start"], "text": [None], "value": [0]},
+    } | (_since_1_2() if tuple(version) >= (1, 2) else {})
+
+
+def _since_1_2() -> dict:
+    """The streams that changed or appeared in format 1.2."""
+    return {
+        "command": {"t": [int(-2**63), 5, 2**63 - 1], "kind": ["shell", "shell", "menu"],
+                    "text": ["ls -la | wc -l", "curl -H 'Authorization: ***' https://u:***@h/ ✓", None],
+                    "cwd": ["/home/ü/proj", None, "/"], "exit_code": [0, -1, 2**31 - 1],
+                    "duration_us": [1_200_345, -1, 2**63 - 1], "pid": [4242, -1, -2**31],
+                    "terminal": ["/dev/pts/3", None, "/dev/tty1"]},
+        "element": {"t": [10, 10, 2_000_000], "event": ["click", "focus", "menu"],
+                    "role": ["push button", "password text", "menu item"],
+                    "name": ["Save", None, "Save As…"], "path": ["gedit > Untitled 1 > Save", None,
+                                                             "gedit > Untitled 1 > File > Save As…"],
+                    "app": ["gedit", "gedit", None], "x": [0, -1280, 2**31 - 1], "y": [0, 5, -2**31],
+                    "width": [80, 300, 0], "height": [24, 30, 0]},
     }
 
 
@@ -51,7 +72,7 @@ def main():
     name = f"v{fmt.VERSION[0]}.{fmt.VERSION[1]}"
     with encoder.ShardWriter(HERE / f"{name}-session.enc", metadata=METADATA, block_rows=1000,
                              flush_seconds=None) as w:
-        for stream, columns in expected().items():
+        for stream, columns in expected(fmt.VERSION).items():
             w.write(stream, columns)
     print("wrote", name)
 

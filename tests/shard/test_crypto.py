@@ -62,7 +62,7 @@ def test_round_trip_and_header():
     header = json.loads(data[24:24 + size])
     assert list(header) == ["format"] and header["format"]["required"] == ["encryption"]
     plain = write(encryption_key=False)
-    assert encoder.ShardReader(plain).version == (1, 0) and not encoder.ShardReader(plain).encrypted
+    assert encoder.ShardReader(plain).version == fmt.VERSION and not encoder.ShardReader(plain).encrypted
 
 
 def test_nothing_but_sizes_leaks():

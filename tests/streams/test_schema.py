@@ -11,7 +11,7 @@ def pointer(n=4):
 
 
 def test_every_stream_of_the_design_is_declared():
-    assert set(STREAMS) == {"pointer", "button", "scroll", "key", "focus", "command", "marker", "frame"}
+    assert set(STREAMS) == {"pointer", "button", "scroll", "key", "focus", "command", "marker", "frame", "element"}
     for spec in STREAMS.values():
         assert spec.arrow_schema.field("t").type == pa.int64()
 

@@ -22,7 +22,9 @@ A window source also provides ``barrier() -> t_us``: the time up to which every 
 change has been reported (the recorder waits on it before applying the policy).
 
 Concrete sources: :mod:`.x11_screen`, :mod:`.x11_input`, :mod:`.x11_focus`, :mod:`.xsettings`
-(Linux/X11, need the ``capture`` extra: python-xlib and mss) and :mod:`.fake` (scripted, for tests).
+(Linux/X11, need the ``capture`` extra: python-xlib and mss), :mod:`.atspi` (UI elements from the
+accessibility bus, with jeepney), :mod:`.shell` (shell commands from the ``encoder shell-hook``
+snippets, over a FIFO) and :mod:`.fake` (scripted, for tests).
 They are imported only when used, so ``import encoder`` needs none of those packages.
 """
 from __future__ import annotations
@@ -63,9 +65,12 @@ class Source:
 
 
 def x11_sources(display: str | None = None, *, fps: float = 2.0, screen: bool = True, input: bool = True,
-                windows: bool = True, damage: bool = True) -> list:
+                windows: bool = True, damage: bool = True, elements: bool = True,
+                commands: bool = True) -> list:
     """The Linux/X11 sources for ``display`` (default ``$DISPLAY``), windows first; always
-    :class:`~.xsettings.XSettings` too (the platform's double-click settings, read once).
+    :class:`~.xsettings.XSettings` too (the platform's double-click settings, read once), and with
+    ``elements`` :class:`~.atspi.AtspiElements` (UI elements; records nothing without an accessibility bus),
+    with ``commands`` :class:`~.shell.ShellCommands` (what the shell hooks report).
 
     Raises :class:`~encoder.errors.SourceUnavailableError` naming the missing package when
     python-xlib or mss is not installed (``pip install 'hci-encoder[capture]'``).
@@ -90,6 +95,12 @@ def x11_sources(display: str | None = None, *, fps: float = 2.0, screen: bool = 
         out.append(X11Screen(display, fps=fps, damage=damage))
     from .xsettings import XSettings
     out.append(XSettings(display))
+    if elements:
+        from .atspi import AtspiElements
+        out.append(AtspiElements(display))
+    if commands:
+        from .shell import ShellCommands
+        out.append(ShellCommands())
     return out
 
 
