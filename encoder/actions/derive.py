@@ -4,6 +4,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from .. import backends
+from .context import attach
 from .inputs import gather
 from .rules import Rules
 
@@ -21,4 +22,4 @@ def derive(source, *, screen: int = 0, rules: Rules | None = None, backend: str 
         rules = Rules.for_metadata(inputs.metadata)
     elif not isinstance(rules, Rules):
         raise TypeError(f"rules must be an encoder.actions.Rules, not {type(rules).__name__}")
-    return backends.kernels("actions", backend).derive_inputs(inputs, rules)
+    return attach(backends.kernels("actions", backend).derive_inputs(inputs, rules), inputs)

@@ -24,10 +24,13 @@ COLUMNS = {
     "scroll": ("t", "dx", "dy", "x", "y"),
     "key": ("t", "code", "pressed", "modifiers", "text"),
     "focus": ("t", "window", "app", "title"),
-    "command": ("t", "text"),
+    "command": ("t", "text", "cwd", "exit_code", "duration_us"),
+    "element": ("t", "event", "role", "name", "path"),
 }
 #: Merged order of streams at one microsecond (docs/actions.md, "Order").
 STREAM_ORDER = ("pointer", "button", "scroll", "key", "focus", "command")
+#: Streams read only for the context of actions (encoder.actions.context), never derived from.
+CONTEXT_STREAMS = ("element",)
 
 
 class StreamColumns(dict):
@@ -61,6 +64,8 @@ class Inputs:
     start_us: int | None = None
     #: The shard's metadata (platform settings for the rules), {} for a dict source.
     metadata: dict = field(default_factory=dict)
+    #: The context streams (:data:`CONTEXT_STREAMS`): joined to actions, never derived from.
+    context: dict = field(default_factory=dict)
 
     def __getitem__(self, stream: str) -> dict:
         return self.streams[stream]
@@ -111,12 +116,14 @@ def gather(source, screen: int = 0) -> Inputs:
                   for name in COLUMNS if name in have}
         frame_t = source.frame_times(screen) if "frame" in have else np.zeros(0, np.int64)
         metadata = dict(source.metadata)
-    streams = {name: _columns(name, tables[name]) if name in tables
+    columns = {name: _columns(name, tables[name]) if name in tables
                else _columns(name, {c: [] for c in COLUMNS[name]}) for name in COLUMNS}
+    streams = {name: cols for name, cols in columns.items() if name not in CONTEXT_STREAMS}
     firsts = [int(cols["t"][0]) for cols in streams.values() if len(cols["t"])]
     if len(frame_t):
         firsts.append(int(frame_t.min()))
-    return Inputs(streams, np.ascontiguousarray(frame_t, np.int64), min(firsts) if firsts else None, metadata)
+    return Inputs(streams, np.ascontiguousarray(frame_t, np.int64), min(firsts) if firsts else None, metadata,
+                  {name: columns[name] for name in CONTEXT_STREAMS})
 
 
 def _frame_times(frame, screen: int) -> np.ndarray:

@@ -11,7 +11,6 @@ from . import _numba as nb
 from .inputs import STREAM_ORDER, Inputs, gather
 from .names import CLASS_NAMES, MODIFIER_KEYSYMS, NAMED, hotkey_prefix, key_name
 from .rules import Rules
-from .schema import KINDS, SCHEMA
 from .table import build
 
 _MODIFIERS = np.array(sorted(MODIFIER_KEYSYMS), np.uint32)
@@ -256,13 +255,12 @@ def _clip32(values: np.ndarray) -> np.ndarray:
 
 def derive_inputs_warm() -> None:
     """Run every kernel once on a tiny session (compiles them, or loads Numba's cache)."""
-    from .inputs import gather as _gather
     tiny = {"pointer": {"t": [0, 10, 2_000_000, 2_000_010], "x": [0, 50, 50, 90], "y": [0, 50, 50, 90]},
             "button": {"t": [20, 30], "button": [1, 1], "pressed": [True, False], "x": [50, 50], "y": [50, 50]},
             "scroll": {"t": [40], "dx": [0], "dy": [1], "precise": [False], "x": [50], "y": [50]},
             "key": {"t": [50, 60], "code": [0x61, 0x61], "pressed": [True, False], "modifiers": [0, 0],
                     "text": ["a", None]}}
-    derive_inputs(_gather(tiny), Rules())
+    derive_inputs(gather(tiny), Rules())
 
 
-__all__ = ["KINDS", "SCHEMA", "classify_keys", "derive_inputs", "gather"]
+__all__ = ["classify_keys", "derive_inputs"]

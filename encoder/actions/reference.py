@@ -24,7 +24,7 @@ from .reference_action import Action
 from .reference_keys import KeyMachine, finish_keys
 from .reference_pointer import button_holds, chebyshev, held_intervals, hovers, movement
 from .rules import Rules
-from .schema import POINTER_KINDS, SCHEMA
+from .schema import CORE_SCHEMA as SCHEMA, POINTER_KINDS
 
 POINTER, BUTTON, SCROLL, KEY, FOCUS, COMMAND = range(len(STREAM_ORDER))
 _MULTI_KINDS = {1: "click", 2: "double_click", 3: "triple_click"}

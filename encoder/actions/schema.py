@@ -14,7 +14,9 @@ KIND_RANK = {kind: i for i, kind in enumerate(KINDS)}
 POINTER_KINDS = ("move", "click", "double_click", "triple_click", "right_click", "middle_click", "drag", "scroll")
 CLICK_KINDS = ("click", "double_click", "triple_click", "right_click", "middle_click")
 
-SCHEMA = pa.schema([
+#: The columns both derivations compute from the input streams (:mod:`~encoder.actions.native`,
+#: :mod:`~encoder.actions.reference`).
+CORE_SCHEMA = pa.schema([
     pa.field("t", pa.int64(), nullable=False),          # start, us on the session clock
     pa.field("t_end", pa.int64(), nullable=False),      # end (last release, last tick, last key release)
     pa.field("kind", pa.string(), nullable=False),
@@ -36,7 +38,18 @@ SCHEMA = pa.schema([
     pa.field("keys_per_s", pa.float32()),               # type: presses per second over the burst
     pa.field("path_x", pa.list_(pa.int32())),           # drag: the pointer's path, press to release
     pa.field("path_y", pa.list_(pa.int32())),
-], metadata={"encoder.actions": "1"})
+])
+#: Context joined afterwards from the command and element streams (:mod:`~encoder.actions.context`).
+CONTEXT_FIELDS = [
+    pa.field("cwd", pa.string()),                       # command: the shell's working directory
+    pa.field("exit_code", pa.int32()),                  # command: exit status (null: unknown)
+    pa.field("duration_us", pa.int64()),                # command: how long it ran (null: unknown)
+    pa.field("element_role", pa.string()),              # click kinds, drag, focus: the UI element's role
+    pa.field("element_name", pa.string()),              # ... its name
+    pa.field("element_path", pa.string()),              # ... its ancestors, "gedit > File > Save As..."
+]
+#: An actions table: the core columns, then the context (version 2 added the context).
+SCHEMA = pa.schema(list(CORE_SCHEMA) + CONTEXT_FIELDS, metadata={"encoder.actions": "2"})
 
 
 def empty() -> pa.Table:

@@ -7,7 +7,7 @@ import pyarrow as pa
 
 from . import _numba as nb
 from .rules import Rules
-from .schema import KINDS, SCHEMA
+from .schema import CORE_SCHEMA as SCHEMA, KINDS
 
 _KIND_NAMES = pa.array(KINDS, pa.string())
 _STRINGS = ("text", "app")

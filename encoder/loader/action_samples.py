@@ -11,7 +11,8 @@ field                  type                        what
                                                    NaN for floats; times relative to ``t_us``
                                                    when ``relative_time``)
 ``action.text``        object[B]                   typed text, key name, title... (None: null)
-``action.app``         object[B]                   the application in focus
+``action.app``         object[B]                   the application in focus (also ``cwd`` and
+                                                   ``element_role``/``_name``/``_path``)
 ``action.tokens``      int32[B, max_tokens]        :class:`~encoder.actions.ActionTokenizer` tokens, padded
 ``action.tokens_len``  int32[B]                    valid tokens (a longer action is cut)
 ``history.<column>``   [B, history]                the ``history`` previous actions, oldest first,
@@ -32,8 +33,8 @@ FIELDS = {"kind": np.int8, "t": np.int64, "t_end": np.int64, "x": np.int32, "y":
           "y2": np.int32, "button": np.uint8, "count": np.int32, "dx": np.int32, "dy": np.int32,
           "frame": np.int64, "hesitation_us": np.int64, "move_us": np.int64, "move_px": np.float32,
           "straightness": np.float32, "fitts_id": np.float32, "dwell_us": np.int64, "flight_us": np.int64,
-          "keys_per_s": np.float32}
-STRINGS = ("text", "app")
+          "keys_per_s": np.float32, "exit_code": np.int32, "duration_us": np.int64}
+STRINGS = ("text", "app", "cwd", "element_role", "element_name", "element_path")
 _TIMES = ("t", "t_end")
 _KIND_CODE = {k: i for i, k in enumerate(KINDS)}
 
