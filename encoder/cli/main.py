@@ -14,9 +14,13 @@ import sys
 
 from .._version import __version__
 from ..errors import EncoderError
-from . import _console, actions, demo, export, exit_codes, import_, inspect, record, repair, verify
+from . import _console, actions, demo, export, exit_codes, import_, inspect, record, repair, shell_hook, verify
+from . import cut, redact, stats
+from . import render, view
 
-COMMANDS = (demo, inspect, verify, repair, actions, export, import_, record)
+COMMANDS = (demo, inspect, verify, repair, actions, export, import_, record, shell_hook)
+COMMANDS += (cut, redact, stats)
+COMMANDS += (view, render)
 
 
 def build_parser() -> argparse.ArgumentParser:
