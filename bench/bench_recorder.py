@@ -21,16 +21,31 @@ events/s (pointer moves with key presses and releases mixed in) while recording 
 the events sent are compared with the rows stored. ``--memory-minutes M`` adds a long run
 at 2 fps whose RSS curve is the basis of the one-hour extrapolation.
 
+``--context on|off|both`` measures the context sources instead (shell commands and UI elements,
+docs/capture.md): the browser desktop of ``bench/desktop_workload.py`` (Chromium started with
+``--force-renderer-accessibility`` and ``ACCESSIBILITY_ENABLED=1`` beside an xterm whose bash evals
+``encoder shell-hook bash``),
+with a session D-Bus and an accessibility bus (``at-spi-bus-launcher``), driven by its ``browser``
+scenario (scrolling, clicks, selections, context menus, window switches, commands typed);
+``encoder record`` with both sources on, and with ``--commands off --elements off``, alternating,
+``--repeat`` times, the same seed for each run. Besides CPU and memory it reports the rows of the
+``command`` and ``element`` streams and the lookup latency and timeouts of the last
+``recorder.stats`` marker.
+
 Needs: ``apt-get install xvfb xdotool xterm ffmpeg`` (openbox optional),
 ``pip install '.[capture]'``. Example::
 
     python bench/bench_recorder.py --seconds 60 --memory-minutes 5 --json /tmp/bench_recorder.json
+    python bench/bench_recorder.py --context both --fps 2 --seconds 60 --repeat 2 --json /tmp/context.json
+
+The context runs also need ``apt-get install chromium python3-doc dbus at-spi2-core``.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import queue
 import random
 import shutil
 import signal
@@ -140,9 +155,171 @@ class Activity(threading.Thread):
             self.stop.wait(self.rng.uniform(0.5, 1.5))
 
 
+# -- the context desktop (--context) ------------------------------------------------------------
+AT_SPI_LAUNCHERS = ("/usr/libexec/at-spi-bus-launcher", "/usr/lib/at-spi2-core/at-spi-bus-launcher",
+                    "/usr/lib/at-spi2/at-spi-bus-launcher")
+
+
+class ContextDesktop(workload.Desktop):
+    """The browser desktop of ``desktop_workload.py`` with both context sources fed: a session
+    D-Bus and an accessibility bus, Chromium with ``--force-renderer-accessibility``, the xterm's
+    bash with the shell hook (its ``XDG_RUNTIME_DIR`` is the recorder's)."""
+
+    def __init__(self):
+        launcher = next((p for p in AT_SPI_LAUNCHERS if os.path.exists(p)), None)
+        if shutil.which("dbus-daemon") is None or launcher is None:
+            raise SystemExit("--context needs dbus-daemon and at-spi2-core: apt-get install dbus at-spi2-core")
+        self.runtime = tempfile.mkdtemp(prefix="encoder-bench-run-")   # 0700: the hook's and recorder's
+        rc = Path(self.runtime) / "bashrc"
+        rc.write_text(f'eval "$(PYTHONPATH={ROOT} {sys.executable} -m encoder shell-hook bash)"\n')
+        super().__init__(WIDTH, HEIGHT, bash_rcfile=str(rc))
+        self.groups = []
+        self.__enter__()
+        self.xvfb = self.procs[0]
+        self.wm = shutil.which("openbox")
+        self.env["XDG_RUNTIME_DIR"] = self.runtime
+        daemon = self._group(["dbus-daemon", "--session", "--nofork", "--print-address=1"], stdout=subprocess.PIPE)
+        address = daemon.stdout.readline().decode().strip()
+        daemon.stdout.close()
+        # ACCESSIBILITY_ENABLED=1: Chromium 150 loads its AT-SPI bridge only with it (or a desktop's
+        # accessibility setting); --force-renderer-accessibility alone leaves it off the bus
+        self.env.update(DBUS_SESSION_BUS_ADDRESS=address, NO_AT_BRIDGE="0", GTK_MODULES="", ACCESSIBILITY_ENABLED="1")
+        self.env.pop("AT_SPI_BUS_ADDRESS", None)
+        self._group([launcher, "--launch-immediately"], stdout=subprocess.DEVNULL)
+        from encoder.capture.sources.atspi_bus import find_bus_address
+        for _ in range(150):
+            try:
+                self.a11y_bus = find_bus_address(self.env)
+                break
+            except LookupError:
+                time.sleep(0.1)
+        else:
+            raise SystemExit("the accessibility bus did not start")
+        self.windows = workload.setup(self, "browser")
+        self.terminal = self.windows["terminal"]
+
+    def _group(self, args, stdout):
+        proc = subprocess.Popen(args, env=self.env, stdout=stdout, stderr=subprocess.DEVNULL, start_new_session=True)
+        self.groups.append(proc)
+        return proc
+
+    def spawn(self, args, **kw):
+        if os.path.basename(args[0]).startswith(("chromium", "chrome", "google-chrome")):
+            args = [args[0], "--force-renderer-accessibility", *args[1:]]   # page elements on the bus
+        return super().spawn(args, **kw)
+
+    def close(self):
+        self.__exit__(None, None, None)
+        for proc in reversed(self.groups):
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        shutil.rmtree(self.runtime, ignore_errors=True)
+
+
+class BrowserActivity(workload.Driver):
+    """``desktop_workload``'s browser scenario as the input of a run (``keys``: characters typed)."""
+
+    def __init__(self, desk: ContextDesktop, seed: int = 0):
+        super().__init__(desk, "browser", seed, queue.Queue())
+        self.windows = desk.windows
+        self.keys = 0
+
+    def type(self, text: str) -> None:
+        self.keys += len(text)
+        super().type(text)
+
+
+def system_cpu() -> tuple:
+    """(busy, total) jiffies of all CPUs, from /proc/stat."""
+    with open("/proc/stat") as f:
+        values = [int(v) for v in f.readline().split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
+
+
+def context_run(desk: ContextDesktop, fps: float, seconds: float, out: Path, on: bool, seed: int) -> dict:
+    """``encoder record`` on the context desktop, with both context sources ``on`` or off."""
+    shutil.rmtree(out, ignore_errors=True)
+    args = [*encoder_cmd(), "record", "--out", str(out), "--fps", str(fps), "--keys", "full",
+            "--marker-interval", "10", "--stats-interval", "3600", "-q", *EXTRA_ARGS]
+    if not on:
+        args += ["--commands", "off", "--elements", "off"]
+    busy0, total0 = system_cpu()
+    result = measure(desk, args, seconds, wait_line("recording"), make_activity=lambda d: BrowserActivity(d, seed))
+    busy1, total1 = system_cpu()
+    result["machine_busy_percent"] = round(100 * (busy1 - busy0) / max(1, total1 - total0), 1)
+    result["command"] = " ".join(args[args.index("record") - 1:])
+    result.update(shard_figures(out, seconds))
+    result.update(context_figures(out))
+    return result
+
+
+def context_figures(out: Path) -> dict:
+    """Rows of the context streams, and the sources' counters of the last ``recorder.stats``."""
+    import encoder
+    figures = {"command_rows": 0, "element_rows": 0, "element_events": {}}
+    last = None
+    for p in sorted(out.glob("*.enc")):
+        with encoder.ShardReader(p) as r:
+            if "command" in r.streams:
+                figures["command_rows"] += r.num_rows("command")
+            if "element" in r.streams:
+                figures["element_rows"] += r.num_rows("element")
+                for event in r.read("element", columns=["event"]).column("event").to_pylist():
+                    figures["element_events"][event] = figures["element_events"].get(event, 0) + 1
+            if "marker" in r.streams:
+                stats = [m for m in r.read("marker").to_pylist() if m["kind"] == "recorder.stats"]
+                last = json.loads(stats[-1]["text"]) if stats else last
+    if last is not None:
+        figures["lookup_timeouts"] = last.get("lookup_timeouts")
+        elements = last["sources"].get("atspi-elements", {})
+        figures["elements"] = {k: elements.get(k) for k in (
+            "available", "reason", "latency", "timeouts", "calls_calls", "calls_timeouts", "calls_skipped",
+            "lookups_timed_out", "lookups_dropped", "clicks_unresolved", "click", "focus", "menu", "events",
+            "stored", "excluded", "redacted", "password_focus") if k in elements}
+        figures["shell"] = last["sources"].get("shell")
+        threads = last.get("threads_cpu_s", {})
+        figures["context_threads_cpu_s"] = {k: v for k, v in threads.items()
+                                            if k.startswith(("encoder-atspi", "encoder-shell"))}
+    return figures
+
+
+def context_main(args, results: dict, work: Path) -> None:
+    desk = ContextDesktop()
+    results["desktop"] = (f"Xvfb {WIDTH}x{HEIGHT}x24, {'openbox' if desk.wm else 'no WM'}, Chromium "
+                          "(--force-renderer-accessibility) + xterm/bash with the shell hook, session D-Bus + "
+                          "at-spi bus; desktop_workload browser scenario")
+    modes = {"on": [True], "off": [False], "both": [True, False]}[args.context]
+    try:
+        time.sleep(3)  # Chromium's first paint and accessibility tree
+        for fps in args.fps:
+            for i in range(args.repeat):
+                for on in modes:
+                    name = f"context_{'on' if on else 'off'}_{fps:g}fps_{i + 1}"
+                    print(f"{name} ...", file=sys.stderr, flush=True)
+                    run = context_run(desk, fps, args.seconds, work / name, on, args.seed)
+                    results["runs"][name] = run
+                    brief = {k: run.get(k) for k in ("cpu_percent_of_core", "peak_rss_mb_while_recording",
+                                                     "machine_busy_percent", "load_average_at_end",
+                                                     "command_rows", "element_rows", "lookup_timeouts",
+                                                     "returncode")}
+                    brief["latency"] = run.get("elements", {}).get("latency")
+                    print(json.dumps(brief), file=sys.stderr, flush=True)
+    finally:
+        desk.close()
+
+
 # -- runs ---------------------------------------------------------------------------------------
-def measure(desk: Desktop, args: list, seconds: float, ready, activity: bool = True, out_dir=None) -> dict:
-    """Run a recording command for ``seconds`` of steady state; CPU, memory, X server CPU."""
+def measure(desk: Desktop, args: list, seconds: float, ready, activity: bool = True, out_dir=None,
+            make_activity=None) -> dict:
+    """Run a recording command for ``seconds`` of steady state; CPU, memory, X server CPU.
+    ``make_activity(desk)``: the input thread (default :class:`Activity`)."""
     # cwd: `python -m` puts it first on sys.path, before PYTHONPATH
     proc = subprocess.Popen(args, env=dict(desk.env, PYTHONPATH=str(ROOT)), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, cwd=str(ROOT))
@@ -151,7 +328,7 @@ def measure(desk: Desktop, args: list, seconds: float, ready, activity: bool = T
     startup_s = time.monotonic() - t_spawn
     sampler = Sampler(proc.pid)
     sampler.start()
-    act = Activity(desk) if activity else None
+    act = (make_activity or Activity)(desk) if activity else None
     cpu0, x0, t0 = cpu_seconds(proc.pid), cpu_seconds(desk.xvfb.pid), time.monotonic()
     cpu_startup = cpu0
     if act:
@@ -180,6 +357,7 @@ def measure(desk: Desktop, args: list, seconds: float, ready, activity: bool = T
         "rss_samples": sampler.samples[:: max(1, len(sampler.samples) // 40)],
         "rss_samples_all": sampler.samples,
         "keys_typed": act.keys if act else 0,
+        "load_average_at_end": os.getloadavg(),
         "returncode": proc.returncode,
     }
     if proc.returncode != 0:
@@ -202,11 +380,20 @@ def ffmpeg_ready(proc):
 
 
 EXTRA_ARGS: list = []   # --recorder-args
+NO_TORCH: list = []     # --no-torch: [True]
+NO_TORCH_CODE = "import sys; sys.modules['torch'] = None; from encoder.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+def encoder_cmd() -> list:
+    """How to start ``encoder``: ``python -m encoder``, or with torch made unimportable (--no-torch:
+    ``encoder record`` then starts as on a machine without torch, which every ``encoder`` command
+    imports through encoder.cli.convert -> encoder.loader when it is installed)."""
+    return [sys.executable, "-c", NO_TORCH_CODE] if NO_TORCH else [sys.executable, "-m", "encoder"]
 
 
 def recorder_run(desk, fps: float, seconds: float, out: Path) -> dict:
     shutil.rmtree(out, ignore_errors=True)
-    args = [sys.executable, "-m", "encoder", "record", "--out", str(out), "--fps", str(fps), "--keys", "full",
+    args = [*encoder_cmd(), "record", "--out", str(out), "--fps", str(fps), "--keys", "full",
             "--marker-interval", "10", "--stats-interval", "3600", "-q", *EXTRA_ARGS]
     result = measure(desk, args, seconds, wait_line("recording"))
     result.update(shard_figures(out, seconds))
@@ -252,6 +439,8 @@ def shard_figures(out: Path, seconds: float) -> dict:
                 "input: XRecord decoding": source("x11-input", "thread_cpu_s"),
                 "windows: focus tracking + barriers": thread("encoder-x11-windows"),
                 "policy + event columns (recorder thread)": thread("encoder-recorder"),
+                "context: AT-SPI lookups + bus, shell FIFO": thread("encoder-atspi") + thread("encoder-atspi-bus")
+                + thread("encoder-shell"),
                 "main thread": thread("MainThread"),
                 "process total": delta(lambda m: m["cpu_s"]),
             }
@@ -331,16 +520,38 @@ def main(argv=None) -> int:
     ap.add_argument("--recorder-args", default="", help="extra arguments of `encoder record`, e.g. "
                     "'--tile-store-mb 8'")
     ap.add_argument("--only-memory", action="store_true", help="run the memory run only")
+    ap.add_argument("--context", choices=("on", "off", "both"), help="measure the context sources instead (shell "
+                    "commands, UI elements) on the Chromium + hooked xterm desktop with an accessibility bus: both "
+                    "on, both off (--commands off --elements off), or both alternating; only these runs")
+    ap.add_argument("--no-torch", action="store_true", help="start `encoder record` with torch unimportable, "
+                    "as on a machine without it (every `encoder` command imports torch when it is installed: "
+                    "~185 MB of resident memory)")
+    ap.add_argument("--repeat", type=int, default=1, help="--context: runs per mode (default 1)")
+    ap.add_argument("--seed", type=int, default=0, help="--context: the seed of the scenario (same for every run)")
     ap.add_argument("--recorder-root", help="run `encoder record` from this source tree (PYTHONPATH), e.g. a "
                     "patched copy, instead of this checkout")
     args = ap.parse_args(argv)
     global ROOT
     EXTRA_ARGS[:] = args.recorder_args.split()
+    NO_TORCH[:] = [True] if args.no_torch else []
     if args.only_memory:
         args.fps, args.input_seconds = [], 0
     if args.recorder_root:
         ROOT = Path(args.recorder_root).resolve()
     work = Path(tempfile.mkdtemp(prefix="bench-recorder-"))
+    if args.context:
+        results = {"cores": os.cpu_count(), "recorder_tree": str(ROOT), "load_average_at_start": os.getloadavg(),
+                   "runs": {}}
+        try:
+            context_main(args, results, work)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        results["load_average_at_end"] = os.getloadavg()
+        text = json.dumps(results, indent=1)
+        if args.json:
+            Path(args.json).write_text(text)
+        print(text)
+        return 0
     desk = Desktop()
     results = {"desktop": f"Xvfb {WIDTH}x{HEIGHT}x24, {'openbox' if desk.wm else 'no WM'}, xterm+bash",
                "cores": os.cpu_count(), "recorder_tree": str(ROOT), "load_average_at_start": os.getloadavg(),

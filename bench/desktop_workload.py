@@ -83,9 +83,11 @@ def need(*tools: str) -> None:
 class Desktop:
     """Xvfb + openbox on a free display; ``env`` points X clients at it."""
 
-    def __init__(self, width: int = WIDTH, height: int = HEIGHT):
+    def __init__(self, width: int = WIDTH, height: int = HEIGHT, bash_rcfile: str | None = None):
         need("Xvfb", "xdotool", "xterm")
         self.width, self.height = width, height
+        #: the rc file of the xterms' bash (e.g. one that evals ``encoder shell-hook bash``); None: --norc
+        self.bash_rcfile = bash_rcfile
         self.procs: list[subprocess.Popen] = []
         self.home = tempfile.mkdtemp(prefix="encoder-desktop-")
 
@@ -139,7 +141,8 @@ class Desktop:
 
     def xterm(self, geometry: str, title: str) -> str:
         self.spawn(["xterm", "-fa", "DejaVu Sans Mono", "-fs", "11", "-geometry", geometry, "-title", title,
-                    "-bg", "#1e1e1e", "-fg", "#d4d4d4", "-e", "bash", "--norc", "-i"])
+                    "-bg", "#1e1e1e", "-fg", "#d4d4d4", "-e", "bash",
+                    *(["--rcfile", self.bash_rcfile] if self.bash_rcfile else ["--norc"]), "-i"])
         return self.wait_window("--name", title)
 
     def chromium(self, url: str, x: int, y: int, w: int, h: int) -> str:
@@ -378,7 +381,7 @@ def capture(args) -> dict:
     import encoder
 
     events: queue.Queue = queue.Queue()
-    with Desktop() as desk:
+    with Desktop(bash_rcfile=args.bash_rcfile) as desk:
         windows = setup(desk, args.scenario)
         driver = Driver(desk, args.scenario, args.seed, events)
         driver.windows = windows
@@ -437,7 +440,7 @@ def capture(args) -> dict:
 
 def record(args) -> dict:
     """Drive the desktop while ``encoder record`` records it: real input, focus and frames."""
-    with Desktop() as desk:
+    with Desktop(bash_rcfile=args.bash_rcfile) as desk:
         windows = setup(desk, args.scenario)
         driver = Driver(desk, args.scenario, args.seed, queue.Queue())
         driver.windows = windows
@@ -469,6 +472,8 @@ def main(argv=None) -> None:
     parser.add_argument("--record", metavar="DIR", help="record with `encoder record` into DIR instead "
                                                         "(real input events; the bundled demo session)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--bash-rcfile", metavar="FILE", help="rc file of the xterm's bash instead of --norc, "
+                        "e.g. one holding `eval \"$(encoder shell-hook bash)\"` so that its commands are recorded")
     args = parser.parse_args(argv)
     if args.record:
         print(json.dumps(record(args), indent=1))

@@ -59,13 +59,16 @@ def _elements(n: int, kind: np.ndarray, t: np.ndarray, t_end: np.ndarray, elemen
     focus = np.flatnonzero(event == "focus")
     switches = np.flatnonzero(kind == "focus")
     if len(focus) and len(switches):
-        ft = et[focus]
-        at = np.searchsorted(ft, t[switches])
-        before, after = np.maximum(at - 1, 0), np.minimum(at, len(focus) - 1)
-        gap_before, gap_after = t[switches] - ft[before], ft[after] - t[switches]
-        pick = np.where((gap_after >= 0) & ((gap_after <= gap_before) | (gap_before < 0)), after, before)
-        gap = np.where(pick == after, gap_after, gap_before)
-        ok = np.where(pick == after, gap <= FOCUS_AFTER_US, (gap >= 0) & (gap <= FOCUS_BEFORE_US))
+        ft, ts = et[focus], t[switches]
+        after = np.searchsorted(ft, ts, side="left")  # the first focus row at or after the switch
+        before = after - 1                             # the last one before it
+        gap_after = np.where(after < len(focus), ft[np.minimum(after, len(focus) - 1)] - ts, np.iinfo(np.int64).max)
+        gap_before = np.where(before >= 0, ts - ft[np.maximum(before, 0)], np.iinfo(np.int64).max)
+        ok_after = gap_after <= FOCUS_AFTER_US
+        ok_before = gap_before <= FOCUS_BEFORE_US
+        use_after = ok_after & (~ok_before | (gap_after <= gap_before))
+        pick = np.where(use_after, after, before)
+        ok = ok_after | ok_before
         chosen[switches[ok]] = focus[pick[ok]]
     take = pa.array(np.maximum(chosen, 0))
     mask = pa.array(chosen < 0)

@@ -48,3 +48,16 @@ def test_shards_without_context_streams_and_old_command_columns(tmp_path):
     row = derive(path).to_pylist()[0]
     assert (row["kind"], row["cwd"], row["exit_code"], row["duration_us"], row["element_role"]) == (
         "command", None, None, None, None)
+
+
+def test_a_switch_long_after_the_last_focus_element_has_none():
+    """Seen on a real desktop: the switch into a (not accessible) xterm, 10 s after the GTK
+    window's last focus element, must not take that element."""
+    focus = {"t": [0, 1_000, 10_000_000], "app": ["", "gedit", "XTerm"], "title": ["", "gedit", "term"],
+             "window": [0, 1, 2], "x": [0] * 3, "y": [0] * 3, "width": [9] * 3, "height": [9] * 3}
+    element = {"t": [1_500], "event": ["focus"], "role": ["password text"], "name": ["Password:"],
+               "path": ["gedit > Password:"], "app": ["gedit"], "x": [0], "y": [0], "width": [1], "height": [1]}
+    for backend in ("native", "reference"):
+        rows = [(r["text"], r["element_name"]) for r in derive({"focus": focus, "element": element},
+                                                               backend=backend).to_pylist()]
+        assert rows == [("gedit", "Password:"), ("term", None)], backend
