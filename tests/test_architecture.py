@@ -18,7 +18,7 @@ from encoder import errors
 PACKAGE = pathlib.Path(encoder.__file__).parent
 #: Layers from the bottom up: a module may import its own layer and the ones below it.
 LAYERS = ["_version", "_deprecation", "errors", "streams", "backends", "codecs", "tiles", "shard", "api", "actions",
-          "loader", "importers", "capture", "testing", "review", "view", "cli"]
+          "loader", "interop", "importers", "capture", "testing", "review", "ray", "view", "cli"]
 #: The backend module hands out every layer's kernels: it may import their kernel modules.
 KERNEL_MODULES = ("reference", "_numba")
 

@@ -17,10 +17,12 @@ from ..errors import EncoderError
 from . import _console, actions, demo, export, exit_codes, import_, inspect, record, repair, shell_hook, verify
 from . import cut, redact, stats
 from . import render, view
+from . import convert, index
 
 COMMANDS = (demo, inspect, verify, repair, actions, export, import_, record, shell_hook)
 COMMANDS += (cut, redact, stats)
 COMMANDS += (view, render)
+COMMANDS += (convert, index)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,7 +12,7 @@ import os
 import numpy as np
 
 from ..errors import EncoderError
-from . import partition, torch_compat
+from . import manifest as manifests, partition, torch_compat
 from .._deprecation import renamed_arguments
 from .index import ShardIndex
 from .prefetch import Prefetcher
@@ -28,7 +28,8 @@ class _Shards:
     """What both datasets share: shard files, index, sample spec, per-process readers."""
 
     def _setup(self, shards, *, spec, spec_options, index, on_error, open_options, max_open_shards,
-               frame_cache_bytes, event_cache_bytes, index_threads, recycle_buffers=4, reader_options=None):
+               frame_cache_bytes, event_cache_bytes, index_threads, recycle_buffers=4, reader_options=None,
+               manifest=None, on_stale="raise"):
         if on_error not in ("raise", "skip"):
             raise ValueError(f"on_error must be 'raise' or 'skip', not {on_error!r}")
         if spec is not None and spec_options:
@@ -43,9 +44,12 @@ class _Shards:
             if shards is None:
                 raise TypeError("give shards (paths, globs, folders, URLs) or index=")
             names = expand(shards, on_error=on_error)
-            index = ShardIndex.build(names, self.spec.anchor_options(), on_error=on_error,
-                                     open_options=self.open_options, reader_options=self.reader_options,
-                                     threads=index_threads)
+            build = dict(on_error=on_error, open_options=self.open_options, reader_options=self.reader_options,
+                         threads=index_threads)
+            found = manifests.resolve(shards, manifest)  # docs/loader.md, "Manifest"
+            index = (ShardIndex.build(names, self.spec.anchor_options(), **build) if found is None else
+                     manifests.index_from_manifest(found, names, self.spec.anchor_options(), on_stale=on_stale,
+                                                   **build))
         elif index.options != self.spec.anchor_options():
             raise ValueError("index= was built with other anchor options than this dataset's spec")
         self.index = index
@@ -152,6 +156,11 @@ class ShardDataset(_Shards, torch_compat.IterableBase):
     spec : SampleSpec, optional
         What a sample holds; or give its fields as keyword arguments (``streams=``,
         ``frame_stack=``, ``resize=``, ...).
+    manifest : str, Manifest or False, optional
+        A manifest (``encoder index DIR``) to build the index from instead of opening every
+        shard; by default ``DIR/manifest.parquet`` when ``shards`` is one folder holding it;
+        ``False``: never. A stale entry raises an error naming the shard, or with
+        ``on_stale="rebuild"`` is indexed again and the manifest rewritten.
 
     Examples
     --------
@@ -175,7 +184,7 @@ class ShardDataset(_Shards, torch_compat.IterableBase):
                  prefetch_bytes: int | None = None, max_open_shards: int = 8, frame_cache_bytes: int = 256 << 20,
                  event_cache_bytes: int = 64 << 20, recycle_buffers: int = 4, open_options: dict | None = None,
                  reader_options: dict | None = None, index: ShardIndex | None = None, index_threads: int = 4,
-                 spec: SampleSpec | None = None, **spec_options):
+                 spec: SampleSpec | None = None, manifest=None, on_stale: str = "raise", **spec_options):
         if remainder not in ("pad", "drop"):
             raise ValueError(f"remainder must be 'pad' or 'drop', not {remainder!r}")
         if batch_size is not None and batch_size < 1:
@@ -189,7 +198,8 @@ class ShardDataset(_Shards, torch_compat.IterableBase):
         self._setup(shards, spec=spec, spec_options=spec_options, index=index, on_error=on_error,
                     open_options=open_options, max_open_shards=max_open_shards,
                     frame_cache_bytes=frame_cache_bytes, event_cache_bytes=event_cache_bytes,
-                    index_threads=index_threads, recycle_buffers=recycle_buffers, reader_options=reader_options)
+                    index_threads=index_threads, recycle_buffers=recycle_buffers, reader_options=reader_options,
+                    manifest=manifest, on_stale=on_stale)
         self.rank, self.world_size = rank, world_size
         self.worker, self.num_workers = worker, num_workers
         self.seed, self.shuffle, self.shuffle_block = int(seed), bool(shuffle), int(shuffle_block)
@@ -382,11 +392,12 @@ class ShardMapDataset(_Shards, torch_compat.MapBase):
                  frame_cache_bytes: int = 256 << 20, event_cache_bytes: int = 64 << 20, recycle_buffers: int = 4,
                  open_options: dict | None = None, reader_options: dict | None = None,
                  index: ShardIndex | None = None, index_threads: int = 4, spec: SampleSpec | None = None,
-                 **spec_options):
+                 manifest=None, on_stale: str = "raise", **spec_options):
         self._setup(shards, spec=spec, spec_options=spec_options, index=index, on_error=on_error,
                     open_options=open_options, max_open_shards=max_open_shards,
                     frame_cache_bytes=frame_cache_bytes, event_cache_bytes=event_cache_bytes,
-                    index_threads=index_threads, recycle_buffers=recycle_buffers, reader_options=reader_options)
+                    index_threads=index_threads, recycle_buffers=recycle_buffers, reader_options=reader_options,
+                    manifest=manifest, on_stale=on_stale)
 
     def __len__(self) -> int:
         return self.index.total
