@@ -84,3 +84,14 @@ def test_a_library_error_escaping_a_command_is_bad_input(shard, monkeypatch, cap
     monkeypatch.setattr(inspect, "run", failing)
     assert main(["inspect", shard]) == exit_codes.BAD_INPUT
     assert capsys.readouterr().err == f"encoder: error: shard {shard!r}, stream 'pointer', column 'z': no such column\n"
+
+
+def test_the_command_line_loads_no_loader_and_no_torch():
+    """Every command starts with `import encoder.cli.main`: `encoder record` runs all day and
+    `encoder shell-hook` in every new shell, so neither may pay for the loader and torch."""
+    import subprocess
+    import sys
+    code = ("import sys, encoder.cli.main; "
+            "print(sorted(m for m in ('torch', 'encoder.loader', 'ray', 'numba', 'zarr') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]", out

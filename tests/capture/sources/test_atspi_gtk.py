@@ -100,25 +100,29 @@ class App:
     def said(self, what: str):
         _wait(lambda: what in self.lines, 10, f"the app to say {what!r}")
 
+    def click_button_menu_and_type_password(self, xs, password: str) -> None:
+        """What a person does in the window: the button, File > Save As..., a password."""
+        xs.run("xdotool", "mousemove", *self.centre("button"), "click", "1")
+        self.said("clicked")
+        xs.run("xdotool", "mousemove", *self.centre("File"), "click", "1")
+        save_as = self.centre("Save As...")
+        time.sleep(0.3)
+        xs.run("xdotool", "mousemove", *save_as)
+        time.sleep(0.3)
+        xs.run("xdotool", "click", "1")
+        self.said("save-as")
+        xs.run("xdotool", "mousemove", *self.centre("password"), "click", "1")
+        time.sleep(0.4)
+        xs.run("xdotool", "type", "--delay", "40", password)
+        time.sleep(0.4)
+
 
 def test_clicks_menus_and_a_password_field_of_a_gtk_window(a11y, tmp_path, rows):
     xs = a11y
     app = App(xs)
     rec = xs.record(tmp_path / "out", "--keys", "full", "--no-screen")
     time.sleep(0.5)      # the application learns that someone listens (EventListenerRegistered)
-    xs.run("xdotool", "mousemove", *app.centre("button"), "click", "1")
-    app.said("clicked")
-    xs.run("xdotool", "mousemove", *app.centre("File"), "click", "1")
-    save_as = app.centre("Save As...")
-    time.sleep(0.3)
-    xs.run("xdotool", "mousemove", *save_as)
-    time.sleep(0.3)
-    xs.run("xdotool", "click", "1")
-    app.said("save-as")
-    xs.run("xdotool", "mousemove", *app.centre("password"), "click", "1")
-    time.sleep(0.4)
-    xs.run("xdotool", "type", "--delay", "40", PASSWORD)
-    time.sleep(0.4)
+    app.click_button_menu_and_type_password(xs, PASSWORD)
     xs.run("xdotool", "mousemove", *app.centre("notes"), "click", "1")
     time.sleep(0.4)
     xs.run("xdotool", "type", "--delay", "40", "abc")
