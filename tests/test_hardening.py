@@ -436,3 +436,14 @@ def test_fuzz_every_target(tmp_path, args):
 def test_fuzz_long(tmp_path):
     """1,000,000 executions of every entry point (30-60 min on 2 busy cores; ``-m soak``, not in CI)."""
     fuzz(tmp_path, int(os.environ.get("ENCODER_FUZZ_RUNS_LONG", "1000000")), "all", timeout=6 * 3600)
+
+
+def test_what_the_fuzzer_found_stays_fixed():
+    """Every input a fuzz run once crashed on (tests/fuzz/crashes/, a file each, named for what it
+    holds) now goes through every entry point with a clean EncoderError or a result."""
+    from fuzz import targets
+    from fuzz.shards import KEY
+    crashes = sorted((Path(__file__).parent / "fuzz" / "crashes").iterdir())
+    assert crashes
+    for path in crashes:
+        targets.run_entry_points(path.read_bytes(), encryption_key=KEY, cli=True, strict=True)

@@ -297,6 +297,8 @@ class ShardReader(ReaderFrames):
             raise IndexError(f"stream {stream!r} has {len(blocks)} blocks, not {index}")
         spec = self._schemas[stream]
         names = [c.name for c in spec.columns] if columns is None else list(columns)
+        for n in names:
+            spec.column(n)  # raises SchemaError naming the unknown column (a shard may declare anything)
         decoded = self._chunks.columns(blocks[index]["offset"], blocks[index], spec, names)
         return self._table(spec, names, {n: [v] for n, v in decoded.items()})
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import CorruptShardError
-from .layout import CHANNELS, FORMAT_NAMES, MAX_SIDE, MAX_TILE, MIN_TILE
+from .layout import CHANNELS, FORMAT_NAMES, FRAME, MAX_SIDE, MAX_TILE, MIN_TILE
 
 
 class FrameIndex:
@@ -20,6 +20,11 @@ class FrameIndex:
             cols = {c: np.zeros(0, np.int64) for c in ("t", "screen", "width", "height", "format", "tile")}
             sizes = []
         else:
+            declared = shard.streams["frame"]
+            if list(declared.names) != [c.name for c in FRAME.columns] or declared != FRAME.arrow_schema:
+                # a shard may declare any stream, but one named "frame" is the tile layer's
+                raise CorruptShardError(f"the frame stream's schema is not the frame schema: {declared.names}",
+                                        shard=shard.name, stream="frame")
             table = shard.read("frame", ["t", "screen", "width", "height", "format", "tile"])
             cols = {c: table.column(c).to_numpy() for c in table.column_names}
             sizes = shard.block_rows("frame")
