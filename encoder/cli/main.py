@@ -9,24 +9,31 @@ Errors print ``encoder: error: <message>`` on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 
 from .._version import __version__
 from ..errors import EncoderError
-from . import _console, actions, demo, export, exit_codes, import_, inspect, record, repair, shell_hook, verify
-from . import cut, redact, stats
-from . import render, view
-from . import convert, index
+from . import _console, exit_codes
 
-COMMANDS = (demo, inspect, verify, repair, actions, export, import_, record, shell_hook)
-COMMANDS += (cut, redact, stats)
-COMMANDS += (view, render)
-COMMANDS += (convert, index)
+#: The command modules, in the order `encoder --help` lists them; a module's command is its name
+#: with "-" for "_" (a trailing "_" dropped: ``import_`` is ``encoder import``).
+COMMANDS = ("demo", "inspect", "verify", "repair", "actions", "export", "import_", "record", "shell_hook",
+            "cut", "redact", "stats", "view", "render", "convert", "index")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``encoder`` (each command module adds its sub-parser)."""
+def command_name(module: str) -> str:
+    """``shell_hook`` -> ``shell-hook``, ``import_`` -> ``import``."""
+    return module.replace("_", "-").rstrip("-")
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser of ``encoder`` (each command module adds its sub-parser).
+
+    With ``command``, only that command's module is imported and registered: `encoder record`
+    runs all day and `encoder shell-hook` in every new shell, so neither loads what the other
+    commands need (Parquet, the viewer, the loader...)."""
     from .. import backend
     parser = argparse.ArgumentParser(
         prog="encoder",
@@ -39,13 +46,18 @@ def build_parser() -> argparse.ArgumentParser:
                         help="no progress bars (they are off anyway when stderr is not a terminal)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMANDS:
-        module.register(sub, common)
+        if command is None or command_name(module) == command:
+            importlib.import_module(f".{module}", __package__).register(sub, common)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit code."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # the command is the first word (`encoder` itself takes only --help and --version): build
+    # only its parser when it names one, else all of them (help, a usage error)
+    command = argv[0] if argv and argv[0] in {command_name(m) for m in COMMANDS} else None
+    parser = build_parser(command)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version (0) and usage errors (argparse exits 2)

@@ -95,3 +95,9 @@ def test_the_command_line_loads_no_loader_and_no_torch():
             "print(sorted(m for m in ('torch', 'encoder.loader', 'ray', 'numba', 'zarr') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]", out
+    # and a command loads only its own module: the shell hook, run in every new shell
+    code = ("import sys, encoder.cli.main; m = sys.modules['encoder.cli.main']; m.main(['shell-hook', 'bash']); "
+            "print(sorted(n for n in sys.modules if n.startswith('encoder.cli.') and n[12:] in m.COMMANDS), "
+            "file=sys.stderr)")
+    err = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stderr
+    assert err.strip() == "['encoder.cli.shell_hook']", err
