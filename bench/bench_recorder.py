@@ -546,12 +546,7 @@ def main(argv=None) -> int:
             context_main(args, results, work)
         finally:
             shutil.rmtree(work, ignore_errors=True)
-        results["load_average_at_end"] = os.getloadavg()
-        text = json.dumps(results, indent=1)
-        if args.json:
-            Path(args.json).write_text(text)
-        print(text)
-        return 0
+        return _report(results, args)
     desk = Desktop()
     results = {"desktop": f"Xvfb {WIDTH}x{HEIGHT}x24, {'openbox' if desk.wm else 'no WM'}, xterm+bash",
                "cores": os.cpu_count(), "recorder_tree": str(ROOT), "load_average_at_start": os.getloadavg(),
@@ -583,6 +578,11 @@ def main(argv=None) -> int:
     finally:
         desk.close()
         shutil.rmtree(work, ignore_errors=True)
+    return _report(results, args)
+
+
+def _report(results: dict, args) -> int:
+    """Print the results as JSON (and write them to ``--json``)."""
     results["load_average_at_end"] = os.getloadavg()
     text = json.dumps(results, indent=1)
     if args.json:

@@ -10,7 +10,10 @@ from .rules import Rules
 from .schema import CORE_SCHEMA as SCHEMA, KINDS
 
 _KIND_NAMES = pa.array(KINDS, pa.string())
-_STRINGS = ("text", "app")
+_STRINGS = ("text",)
+#: Columns computed here for the sorted table rather than taken from the kernels' parts.
+_COMPUTED = ("kind", "path_x", "path_y", "frame", "hesitation_us", "app", "move_us", "move_px", "straightness",
+             "fitts_id")
 
 
 def _column(parts: list, name: str, sizes: list):
@@ -74,7 +77,7 @@ def build(parts: list, inputs, pointer, focus, rules: Rules) -> pa.Table:
     order = np.lexsort((made_by, kind, t))
     cols = {}
     for field in SCHEMA:
-        if field.name in ("kind", "path_x", "path_y") or field.name in ("frame", "hesitation_us"):
+        if field.name in _COMPUTED:  # filled below, from the sorted actions
             continue
         col = _column(parts, field.name, sizes)
         cols[field.name] = col.take(pa.array(order)) if isinstance(col, pa.Array) else (col[0][order], col[1][order])
@@ -98,11 +101,9 @@ def build(parts: list, inputs, pointer, focus, rules: Rules) -> pa.Table:
         full[idx] = values
         cols[name] = (full, pointing)
     app_row = np.searchsorted(focus["t"], t, side="right") - 1
-    cols["app"] = focus.arrow("app").take(pa.array(np.maximum(app_row, 0))) if len(focus["t"]) \
-        else pa.nulls(n, pa.string())
-    if len(focus["t"]):
-        cols["app"] = pa.array(cols["app"].to_numpy(zero_copy_only=False), pa.string(),
-                               mask=app_row < 0) if (app_row < 0).any() else cols["app"]
+    # the app of the last focus row at or before t: one take, a trailing null for "none yet"
+    apps = pa.concat_arrays([focus.arrow("app"), pa.nulls(1, pa.string())])
+    cols["app"] = apps.take(pa.array(np.where(app_row >= 0, app_row, len(focus["t"]))))
     path_x, path_y = _paths(parts, order, pointer)
     arrays = []
     for field in SCHEMA:
