@@ -101,7 +101,7 @@ cdef inline bint _differs(const uint8_t* a, const uint8_t* b, Py_ssize_t n) noex
 @cython.cdivision(True)
 cdef Py_ssize_t _stage(const uint8_t* image, uint8_t* prev, Py_ssize_t height,
                        Py_ssize_t row_bytes, Py_ssize_t channels, Py_ssize_t tile,
-                       const uint8_t* candidates, int32_t* out, int32_t* first) noexcept nogil:
+                       const uint8_t* candidates, int32_t* out, int32_t* first, bint copy) noexcept nogil:
     """Write to ``out`` the ascending positions of the tiles of ``image`` that differ from
     ``prev`` (only ``candidates[p] != 0`` when given) and copy them into ``prev``.
 
@@ -140,6 +140,8 @@ cdef Py_ssize_t _stage(const uint8_t* image, uint8_t* prev, Py_ssize_t height,
                 continue
             out[count] = <int32_t>(ty * cols + tx)
             count += 1
+            if not copy:
+                continue
             x0 = tx * span
             xb = min(span, row_bytes - x0)
             for y in range(first[tx], y1):  # rows above the first difference are equal already
@@ -197,11 +199,12 @@ cdef Py_ssize_t _grid_tiles(Py_ssize_t height, Py_ssize_t row_bytes, int channel
 
 @cython.boundscheck(False)  # every index below was checked
 @cython.wraparound(False)
-def stage(image, prev, int channels, int tile, candidates=None):
+def stage(image, prev, int channels, int tile, candidates=None, bint copy=True):
     """Positions (``int32``, ascending) of the tiles of ``image`` that differ from ``prev``.
 
-    Copies those tiles into ``prev`` (the previous frame of the screen, same shape). With
-    ``candidates`` (``uint8`` or ``bool``, one per tile) only those tiles are compared.
+    Copies those tiles into ``prev`` (the previous frame of the screen, same shape) unless
+    ``copy`` is false. With ``candidates`` (``uint8`` or ``bool``, one per tile) only those
+    tiles are compared.
 
     Examples
     --------
@@ -214,12 +217,12 @@ def stage(image, prev, int channels, int tile, candidates=None):
     _image(prev, "prev")
     if prev.shape[0] != image.shape[0] or prev.shape[1] != image.shape[1]:
         raise ValueError(f"prev has shape {prev.shape}, image {image.shape}")
-    if not prev.flags.writeable:
+    if copy and not prev.flags.writeable:
         raise ValueError("prev must be writeable")
     cdef Py_ssize_t height = image.shape[0], row_bytes = image.shape[1]
     cdef Py_ssize_t n = _grid_tiles(height, row_bytes, channels, tile)
     cdef const uint8_t[:, ::1] img = image
-    cdef uint8_t[:, ::1] old = prev
+    cdef const uint8_t[:, ::1] old = prev
     cdef const uint8_t[::1] cand
     cdef const uint8_t* cand_ptr = NULL
     if candidates is not None:
@@ -236,8 +239,8 @@ def stage(image, prev, int channels, int tile, candidates=None):
     cdef Py_ssize_t count = 0
     if n and height and row_bytes:
         with nogil:
-            count = _stage(&img[0, 0], &old[0, 0], height, row_bytes, channels, tile, cand_ptr, &pos[0],
-                           &first[0])
+            count = _stage(&img[0, 0], <uint8_t*>&old[0, 0], height, row_bytes, channels, tile, cand_ptr,
+                           &pos[0], &first[0], copy)
     return out[:count]
 
 
@@ -261,6 +264,215 @@ def gather(image, int channels, int tile, positions):
     if count:
         with nogil:
             _gather(&img[0, 0], height, row_bytes, channels, tile, &pos[0], count, &dst[0, 0])
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Motion (the caller's thread): content that moved keeps its tiles (docs/tiles.md, "Motion")
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+@cython.cdivision(True)
+cdef void _scatter(uint8_t* image, Py_ssize_t height, Py_ssize_t row_bytes, Py_ssize_t channels,
+                   Py_ssize_t tile, const int32_t* positions, Py_ssize_t count,
+                   const uint8_t* tiles) noexcept nogil:
+    """The inverse of ``_gather``: write the tiles back at their positions, cropped to the image."""
+    cdef Py_ssize_t span = tile * channels, width = row_bytes // channels
+    cdef Py_ssize_t cols = (width + tile - 1) // tile
+    cdef Py_ssize_t k, r, y, x0, xb, ty, tx
+    for k in range(count):
+        ty = positions[k] // cols
+        tx = positions[k] - ty * cols
+        x0 = tx * span
+        xb = min(span, row_bytes - x0)
+        for r in range(tile):
+            y = ty * tile + r
+            if y >= height:
+                break
+            memcpy(image + y * row_bytes + x0, tiles + (k * tile + r) * span, xb)
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+@cython.cdivision(True)
+cdef void _compare_shifted(const uint8_t* image, const uint8_t* prev, Py_ssize_t row_bytes,
+                           Py_ssize_t channels, Py_ssize_t tile, Py_ssize_t x0, Py_ssize_t y0,
+                           Py_ssize_t x1, Py_ssize_t y1, Py_ssize_t dx, Py_ssize_t dy,
+                           Py_ssize_t cx, Py_ssize_t cy, Py_ssize_t ncols, uint8_t* flags) noexcept nogil:
+    """Flag the cells of a grid (``flags[r * ncols + c]``; cell (0, 0) has its top left pixel
+    at (cx, cy)) holding a pixel of the rectangle [x0, x1) x [y0, y1) that differs from the
+    pixel (x - dx, y - dy) of ``prev``. A row is compared whole first (one memcmp), cell by
+    cell only when it differs."""
+    cdef Py_ssize_t y, r, c, c_first, c_last, a, b
+    cdef const uint8_t* row
+    cdef const uint8_t* old
+    cdef uint8_t* cells
+    c_first = (x0 - cx) // tile
+    c_last = (x1 - 1 - cx) // tile
+    for y in range(y0, y1):
+        row = image + y * row_bytes + x0 * channels
+        old = prev + (y - dy) * row_bytes + (x0 - dx) * channels
+        if memcmp(row, old, (x1 - x0) * channels) == 0:
+            continue
+        r = (y - cy) // tile
+        cells = flags + r * ncols
+        for c in range(c_first, c_last + 1):
+            if cells[c]:
+                continue
+            a = max(x0, cx + c * tile)
+            b = min(x1, cx + (c + 1) * tile)
+            if _differs(row + (a - x0) * channels, old + (a - x0) * channels, (b - a) * channels):
+                cells[c] = 1
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+@cython.cdivision(True)
+cdef void _gather_cells(const uint8_t* image, Py_ssize_t height, Py_ssize_t row_bytes,
+                        Py_ssize_t channels, Py_ssize_t tile, Py_ssize_t cx, Py_ssize_t cy,
+                        const int32_t* rows, const int32_t* cols, Py_ssize_t count,
+                        uint8_t* out) noexcept nogil:
+    """The tiles of grid cells (cell (r, c) has its top left pixel at (cx + c*tile, cy + r*tile)),
+    zero where a cell overhangs the image on any side."""
+    cdef Py_ssize_t span = tile * channels, width = row_bytes // channels
+    cdef Py_ssize_t k, r, y, x, xa, xb
+    cdef uint8_t* dst
+    for k in range(count):
+        x = cx + cols[k] * tile
+        xa = max(x, 0)
+        xb = min(x + tile, width)
+        dst = out + k * span * tile
+        for r in range(tile):
+            y = cy + rows[k] * tile + r
+            if y < 0 or y >= height or xb <= xa:
+                memset(dst, 0, span)
+            else:
+                if xa > x:
+                    memset(dst, 0, (xa - x) * channels)
+                memcpy(dst + (xa - x) * channels, image + y * row_bytes + xa * channels, (xb - xa) * channels)
+                if x + tile > xb:
+                    memset(dst + (xb - x) * channels, 0, (x + tile - xb) * channels)
+            dst += span
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+@cython.cdivision(True)
+cdef void _row_hashes(const uint8_t* image, Py_ssize_t row_bytes, Py_ssize_t channels, Py_ssize_t x0,
+                      Py_ssize_t strip, Py_ssize_t strips, Py_ssize_t y0, Py_ssize_t y1,
+                      uint64_t* out) noexcept nogil:
+    """A 64-bit hash of each strip of ``strip`` pixels of each row (multiply and rotate per
+    8-byte word: only a vote, exact comparisons decide)."""
+    cdef Py_ssize_t y, s, i, n = strip * channels
+    cdef const uint8_t* p
+    cdef uint64_t h, w
+    for y in range(y0, y1):
+        for s in range(strips):
+            p = image + y * row_bytes + (x0 + s * strip) * channels
+            h = <uint64_t>n
+            i = 0
+            while i + 8 <= n:
+                memcpy(&w, p + i, 8)
+                h = (h ^ w) * 0x9E3779B185EBCA87ULL
+                h ^= h >> 29
+                i += 8
+            while i < n:
+                h = (h ^ p[i]) * 0x9E3779B185EBCA87ULL
+                i += 1
+            out[(y - y0) * strips + s] = h
+
+
+def scatter(image, int channels, int tile, positions, tiles):
+    """Write ``tiles`` (as :func:`gather` returns them) back at ``positions`` of ``image``."""
+    _image(image, "image")
+    if not image.flags.writeable:
+        raise ValueError("image must be writeable")
+    cdef Py_ssize_t height = image.shape[0], row_bytes = image.shape[1]
+    cdef Py_ssize_t n = _grid_tiles(height, row_bytes, channels, tile)
+    positions = np.ascontiguousarray(positions, np.int32)
+    tiles = np.ascontiguousarray(tiles, np.uint8)
+    cdef Py_ssize_t count = positions.shape[0]
+    if positions.ndim != 1 or tiles.shape != (count, tile * tile * channels):
+        raise ValueError(f"{count} positions need tiles of shape ({count}, {tile * tile * channels}), "
+                         f"not {tiles.shape}")
+    if count and (positions.min() < 0 or positions.max() >= n):
+        raise ValueError(f"positions outside [0, {n})")
+    cdef uint8_t[:, ::1] img = image
+    cdef const int32_t[::1] pos = positions
+    cdef const uint8_t[:, ::1] src = tiles
+    if count:
+        with nogil:
+            _scatter(&img[0, 0], height, row_bytes, channels, tile, &pos[0], count, &src[0, 0])
+
+
+def compare_shifted(image, prev, int channels, int tile, rect, int dx, int dy, int cx, int cy, flags):
+    """Flag (``flags``, ``uint8[rows, cols]``, set to 1) the cells of a grid whose cell (0, 0)
+    has its top left pixel at (cx, cy) that hold a pixel of ``rect`` (x0, y0, x1, y1) differing
+    from the pixel (x - dx, y - dy) of ``prev``. The rectangle, moved by (-dx, -dy), must lie in
+    the image, and every cell it touches in ``flags``."""
+    _image(image, "image")
+    _image(prev, "prev")
+    if prev.shape[0] != image.shape[0] or prev.shape[1] != image.shape[1]:
+        raise ValueError(f"prev has shape {prev.shape}, image {image.shape}")
+    cdef Py_ssize_t height = image.shape[0], row_bytes = image.shape[1]
+    _grid_tiles(height, row_bytes, channels, tile)
+    cdef Py_ssize_t width = row_bytes // channels
+    cdef Py_ssize_t x0 = rect[0], y0 = rect[1], x1 = rect[2], y1 = rect[3]
+    if not isinstance(flags, np.ndarray) or flags.dtype != np.uint8 or flags.ndim != 2 \
+            or not flags.flags.c_contiguous or not flags.flags.writeable:
+        raise TypeError("flags must be a writeable C-contiguous 2-D uint8 array")
+    if x1 <= x0 or y1 <= y0:
+        return
+    if x0 < 0 or y0 < 0 or x1 > width or y1 > height or x0 - dx < 0 or y0 - dy < 0 \
+            or x1 - dx > width or y1 - dy > height:
+        raise ValueError(f"rectangle {tuple(rect)} moved by ({-dx}, {-dy}) leaves the {width}x{height} image")
+    if x0 < cx or y0 < cy or (x1 - 1 - cx) // tile >= flags.shape[1] or (y1 - 1 - cy) // tile >= flags.shape[0]:
+        raise ValueError(f"rectangle {tuple(rect)} leaves the grid of {flags.shape} cells at ({cx}, {cy})")
+    cdef const uint8_t[:, ::1] img = image
+    cdef const uint8_t[:, ::1] old = prev
+    cdef uint8_t[:, ::1] f = flags
+    with nogil:
+        _compare_shifted(&img[0, 0], &old[0, 0], row_bytes, channels, tile, x0, y0, x1, y1, dx, dy, cx, cy,
+                         f.shape[1], &f[0, 0])
+
+
+def gather_cells(image, int channels, int tile, int cx, int cy, rows, cols):
+    """The tiles of grid cells ``(rows[k], cols[k])`` of a grid whose cell (0, 0) has its top
+    left pixel at (cx, cy): ``uint8[k, tile*tile*channels]``, zero outside the image."""
+    _image(image, "image")
+    cdef Py_ssize_t height = image.shape[0], row_bytes = image.shape[1]
+    _grid_tiles(height, row_bytes, channels, tile)
+    rows = np.ascontiguousarray(rows, np.int32)
+    cols = np.ascontiguousarray(cols, np.int32)
+    if rows.ndim != 1 or rows.shape != cols.shape:
+        raise ValueError("rows and cols must be 1-D of one length")
+    cdef Py_ssize_t count = rows.shape[0]
+    out = np.empty((count, tile * tile * channels), np.uint8)
+    cdef const uint8_t[:, ::1] img = image
+    cdef const int32_t[::1] r = rows
+    cdef const int32_t[::1] c = cols
+    cdef uint8_t[:, ::1] dst = out
+    if count:
+        with nogil:
+            _gather_cells(&img[0, 0], height, row_bytes, channels, tile, cx, cy, &r[0], &c[0], count, &dst[0, 0])
+    return out
+
+
+def row_hashes(image, int channels, int x0, int strip, int strips, int y0, int y1):
+    """``uint64[y1 - y0, strips]``: a hash of each strip of ``strip`` pixels from x0 on, per row."""
+    _image(image, "image")
+    cdef Py_ssize_t height = image.shape[0], row_bytes = image.shape[1]
+    _grid_tiles(height, row_bytes, channels, 1)
+    if strip < 1 or strips < 0 or x0 < 0 or (x0 + strip * strips) * channels > row_bytes \
+            or y0 < 0 or y1 > height or y1 < y0:
+        raise ValueError("strips or rows outside the image")
+    out = np.empty((y1 - y0, strips), np.uint64)
+    cdef const uint8_t[:, ::1] img = image
+    cdef uint64_t[:, ::1] o = out
+    if strips and y1 > y0:
+        with nogil:
+            _row_hashes(&img[0, 0], row_bytes, channels, x0, strip, strips, y0, y1, &o[0, 0])
     return out
 
 

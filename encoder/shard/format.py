@@ -31,8 +31,8 @@ from ..errors import CorruptShardError, LimitError, UnsupportedVersionError
 MAGIC = b"\x89ENCSHD\n"
 BLOCK_MAGIC = b"\x89ENCBLK\n"
 END_MAGIC = b"\x89ENCEND\n"
-VERSION = (1, 2)            # what a plain shard is written as (1.2: the built-in streams of 1.2)
-ENCRYPTED_VERSION = (1, 2)  # an encrypted one too (encryption is a 1.1 feature; the streams are 1.2's)
+VERSION = (1, 3)            # what a plain shard is written as (1.3: frames may have panes; streams of 1.2)
+ENCRYPTED_VERSION = (1, 3)  # an encrypted one too (encryption is a 1.1 feature)
 ALIGN = 64
 #: Optional features a 1.1+ header may list in ``format.required``; a reader refuses any other.
 FEATURES = frozenset({"encryption"})

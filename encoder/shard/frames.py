@@ -25,7 +25,8 @@ class WriterFrames:
                          page_bytes: int = 1 << 20, store_bytes: int = 64 << 20, block_frames: int = 64,
                          page_budget: int = 12, refresh_frames: int = 16, reach_pages: int = 32,
                          max_pending_bytes: int = 32 << 20, background: bool | None = None,
-                         backend: str | None = None, _hash_mask: int = (1 << 64) - 1) -> None:
+                         backend: str | None = None, motion: bool = True,
+                         _hash_mask: int = (1 << 64) - 1) -> None:
         """Choose how frames are encoded; call before the first :meth:`add_frame`.
 
         Parameters
@@ -62,6 +63,9 @@ class WriterFrames:
             writer compresses in the background).
         backend : str, optional
             ``'native'`` or ``'reference'`` (default: ``encoder.backend``).
+        motion : bool
+            Find regions that scrolled (by any number of pixels) and keep their tiles moving
+            with the content (panes, docs/tiles.md "Motion") instead of storing them again.
         """
         if self._frame_writer is not None:
             if self._frame_writer.screens or self._frame_writer.closed:
@@ -72,7 +76,7 @@ class WriterFrames:
                                store_bytes=store_bytes, block_frames=block_frames, page_budget=page_budget,
                                reach_pages=reach_pages, refresh_frames=refresh_frames,
                                max_pending_bytes=max_pending_bytes, background=background, backend=backend,
-                               hash_mask=_hash_mask)
+                               motion=motion, hash_mask=_hash_mask)
         options.check()
         self._frame_options = options
 

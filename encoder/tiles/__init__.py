@@ -15,7 +15,8 @@ from .. import backends
 from ..errors import check_status
 from .layout import FORMATS, MAX_SIDE
 
-_CAPTURE = ("stage", "gather", "tile_hash", "TileStore", "encode_full", "encode_delta")
+_CAPTURE = ("stage", "gather", "tile_hash", "TileStore", "encode_full", "encode_delta", "scatter",
+            "compare_shifted", "gather_cells", "row_hashes")
 _READ = ("decode_grid", "mark_pages", "assemble", "assemble_at", "assemble_bands")
 
 

@@ -18,8 +18,10 @@ import numpy as np
 from ..backends import tile_kernels
 from ..errors import CorruptShardError, EncoderError
 from .frame_index import FrameIndex
-from .layout import CHANNELS, GRID_FULL, grid_shape
+from .layout import CHANNELS, GRID_FULL, candidates_of, grid_shape
 from .page_cache import CachedStore, PageCache, cores, shared_helpers
+from .pane_draw import PaneCanvas, tile_rects
+from .panes import GRID_FULL_PANES, all_ids, apply_section, split
 
 
 @dataclass
@@ -27,7 +29,7 @@ class _Block:
     """Grid blobs of one block of the ``frame`` stream, and a decoding cursor per screen."""
     offsets: np.ndarray
     data: np.ndarray
-    cursors: dict = field(default_factory=dict)   # screen -> (row in block, ids)
+    cursors: dict = field(default_factory=dict)   # screen -> (row in block, ids, panes)
 
     def blob(self, r: int) -> np.ndarray:
         return self.data[self.offsets[r]:self.offsets[r + 1]]
@@ -84,34 +86,48 @@ class FrameReader:
         return store
 
     def ids(self, row: int) -> np.ndarray:
-        """Tile ids of frame row ``row`` (a view that the next call may overwrite)."""
+        """Tile ids of frame row ``row``'s base grid (a view that the next call may overwrite)."""
+        return self.grid(row)[0]
+
+    def grid(self, row: int) -> tuple[np.ndarray, dict]:
+        """(base ids, panes) of frame row ``row``; the ids are a view that the next call may overwrite."""
         b, r = int(self.index.block_of[row]), int(self.index.row_in_block[row])
         block = self._block(b)
         screen = int(self.index.screen[row])
         base = int(self.index.block_start[b])
         cursor = block.cursors.get(screen)
         if cursor is not None and cursor[0] == r:
-            return cursor[1]
+            return cursor[1], cursor[2]
         mine = [q for q in range(r + 1) if self.index.screen[base + q] == screen]
         if cursor is not None and cursor[0] < r:
-            todo, ids = [q for q in mine if q > cursor[0]], cursor[1]
+            todo, ids, panes = [q for q in mine if q > cursor[0]], cursor[1], cursor[2]
         else:  # start from the last full row at or before r
-            start = next((q for q in reversed(mine) if block.blob(q)[:1].tolist() == [GRID_FULL]), None)
+            start = next((q for q in reversed(mine) if block.blob(q)[:1].tolist()
+                          in ([GRID_FULL], [GRID_FULL_PANES])), None)
             if start is None:
                 raise self._bad(f"frame block {b}: no full grid before row {r} of screen {screen}")
-            todo, ids = [q for q in mine if q >= start], None
+            todo, ids, panes = [q for q in mine if q >= start], None, {}
         for q in todo:
             g = base + q
             store = self._store_of(g)
-            rows, cols = grid_shape(int(self.index.height[g]), int(self.index.width[g]), int(self.index.tile[g]))
-            blob = block.blob(q)
-            if ids is None or (blob[:1].tolist() == [GRID_FULL] and len(ids) != rows * cols):
+            height, width, tile = int(self.index.height[g]), int(self.index.width[g]), int(self.index.tile[g])
+            rows, cols = grid_shape(height, width, tile)
+
+            def bad(message, g=g):
+                return self._bad(f"frame row {g}: {message}")
+            section, blob = split(block.blob(q), bad)
+            full = blob[:1].tolist() == [GRID_FULL]
+            if ids is None or (full and len(ids) != rows * cols):
                 ids = np.empty(rows * cols, np.int64)
             if len(ids) != rows * cols:
                 raise self._bad(f"frame row {g}: a delta grid changes the frame size")
             self.k.decode_grid(blob, ids, store.limit)
-            block.cursors[screen] = (q, ids)
-        return ids
+            if full:
+                panes = {}
+            if section is not None:
+                panes = apply_section(section, panes, self.k, store.limit, width, height, tile, bad)
+            block.cursors[screen] = (q, ids, panes)
+        return ids, panes
 
     def lost_positions(self, row: int, ids: np.ndarray, positions: np.ndarray | None = None) -> np.ndarray | None:
         """Positions (among ``positions``, default all) whose tiles lie in lost pages, or None
@@ -140,15 +156,18 @@ class FrameReader:
             shard=self.shard.name, stream="tile")
 
     def assemble(self, row: int, ids: np.ndarray, out: np.ndarray, positions: np.ndarray | None = None,
-                 lost: np.ndarray | None = None) -> None:
+                 lost: np.ndarray | None = None, panes: dict | None = None, canvas: PaneCanvas | None = None) -> None:
         """Write the frame of ``row`` (tile ids ``ids``) into ``out`` (its rows of bytes).
 
         With ``positions``, ``out`` already holds a frame that differs only there: only those
         tiles are copied (sequential reads: a few tiles per frame instead of 8 MB). ``lost``:
         the positions whose tiles are lost (:meth:`lost_positions`), left as ``out`` holds them;
-        a frame that needs lost tiles is refused unless the caller passes them so.
+        a frame that needs lost tiles is refused unless the caller passes them so. ``panes``
+        are drawn over the base grid (through ``canvas``, which keeps them between frames).
         """
         store = self._store_of(row)
+        if panes:
+            self._panes_not_lost(row, store, panes)
         missing_ok = 0
         if store.damaged:
             found = self.lost_positions(row, ids, positions)
@@ -156,7 +175,7 @@ class FrameReader:
                 raise self.lost_error(row, ids, found)
             missing_ok = 0 if found is None else len(found)
         marks = np.zeros(len(store.firsts), np.int32)
-        self.k.mark_pages(ids if positions is None else ids[positions], store.firsts, marks)
+        self.k.mark_pages(all_ids(ids if positions is None else ids[positions], panes or {}), store.firsts, marks)
         needed = np.flatnonzero(marks)
         if store.damaged:  # a lost page is never read (its mark may even have wrapped)
             needed = needed[~store.lost[needed]]
@@ -174,6 +193,28 @@ class FrameReader:
                 missing = self.k.assemble(out, ids, tile, ch, store.firsts, store.slots, store.pool)
             if start + capacity >= len(needed) and missing > missing_ok and len(needed) <= capacity:
                 raise EncoderError(f"internal: {missing} tiles of frame row {row} not resident")
+        if panes or (canvas is not None and canvas.held):
+            if len(needed) > capacity:
+                raise EncoderError(f"frame row {row} needs {len(needed)} pages with its panes, the cache holds "
+                                   f"{capacity}: configure_frame_cache() larger")
+            canvas = canvas or PaneCanvas(tile, ch)
+            under = None
+            if positions is not None and len(positions) <= 64:
+                under = tile_rects(positions, grid_shape(out.shape[0], out.shape[1] // ch, tile)[1], tile)
+
+            def put(buf, pane_ids):
+                self.k.assemble(buf, pane_ids, tile, ch, store.firsts, store.slots, store.pool)
+
+            def put_at(buf, pane_ids, cells):
+                self.k.assemble_at(buf, pane_ids, cells, tile, ch, store.firsts, store.slots, store.pool)
+            canvas.draw(out, panes or {}, put, put_at, under)
+
+    def _panes_not_lost(self, row: int, store: CachedStore, panes: dict) -> None:
+        if store.damaged:
+            pane_ids = all_ids(np.zeros(0, np.int64), panes)
+            if store.lost[np.searchsorted(store.firsts, pane_ids, side="right") - 1].any():
+                raise CorruptShardError(f"frame row {row} draws a moved region from tiles of lost pages",
+                                        shard=self.shard.name, stream="tile")
 
     def iter_frames(self, rows: list[int], copy: bool = True, skip_lost: bool = False):
         """Frames of ``rows`` (ascending, one screen) decoded incrementally into one buffer.
@@ -182,10 +223,10 @@ class FrameReader:
         one. ``copy=False`` yields that buffer itself (valid until the next frame). A frame
         that needs lost tiles raises, or with ``skip_lost`` is yielded as None.
         """
-        buf, last, last_ids = None, None, None
+        buf, last, last_ids, canvas = None, None, None, None
         for row in rows:
             with self.lock:
-                ids = self.ids(row)
+                ids, panes = self.grid(row)
                 shape = self.index.shape(row)
                 if skip_lost and self.lost_positions(row, ids) is not None:
                     buf = None  # the next frame is assembled whole
@@ -193,11 +234,16 @@ class FrameReader:
                     continue
                 if buf is None or buf.shape != shape or not self.index.same_layout(last, row):
                     buf = np.empty(shape, np.uint8)
-                    self.assemble(row, ids, buf.reshape(shape[0], -1))
+                    canvas = PaneCanvas(int(self.index.tile[row]), CHANNELS[int(self.index.format[row])])
+                    self.assemble(row, ids, buf.reshape(shape[0], -1), panes=panes, canvas=canvas)
                 else:
                     changed = np.flatnonzero(ids != last_ids)
-                    if len(changed):
-                        self.assemble(row, ids, buf.reshape(shape[0], -1), changed)
+                    gone = canvas.uncovered(panes)  # base tiles that a pane no longer hides
+                    if gone:
+                        mask = candidates_of(gone, shape[0], shape[1], int(self.index.tile[row]))
+                        changed = np.union1d(changed, np.flatnonzero(mask))
+                    if len(changed) or panes or canvas.held:
+                        self.assemble(row, ids, buf.reshape(shape[0], -1), changed, panes=panes, canvas=canvas)
                 last, last_ids = row, ids.copy()
             yield buf.copy() if copy else buf
 
@@ -224,8 +270,8 @@ class FrameReader:
             shape = self.index.shape(row)
             if out is None:
                 out = np.empty(shape, np.uint8)
-            ids = self.ids(row)
-            self.assemble(row, ids, out.reshape(shape[0], -1))
+            ids, panes = self.grid(row)
+            self.assemble(row, ids, out.reshape(shape[0], -1), panes=panes)
             return out
 
     def frame_with_mask(self, row: int, fill: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -233,10 +279,10 @@ class FrameReader:
         pixels were lost (all False for a frame that lost nothing)."""
         with self.lock:
             shape = self.index.shape(row)
-            ids = self.ids(row)
+            ids, panes = self.grid(row)
             lost = self.lost_positions(row, ids)
             out = np.full(shape, fill, np.uint8) if lost is not None else np.empty(shape, np.uint8)
-            self.assemble(row, ids, out.reshape(shape[0], -1), lost=lost)
+            self.assemble(row, ids, out.reshape(shape[0], -1), lost=lost, panes=panes)
             mask = np.zeros(shape[:2], bool)
             if lost is not None:
                 tile = int(self.index.tile[row])
@@ -262,16 +308,18 @@ class FrameReader:
             shape = shapes.pop() if shapes else (0, 0)
             out = np.empty((len(rows), *shape), np.uint8)
             order = sorted(range(len(rows)), key=lambda j: rows[j])  # grids decode forward
-            ids = {}
+            ids, panes = {}, {}
             for j in order:
                 if rows[j] not in ids:
-                    ids[rows[j]] = self.ids(rows[j]).copy()
-            self.pages_for(list(ids.items()))
+                    grid, panes[rows[j]] = self.grid(rows[j])
+                    ids[rows[j]] = grid.copy()
+            self.pages_for([(r, all_ids(i, panes[r])) for r, i in ids.items()])
             prev = None  # the previous frame of the batch, when the same screen and layout
             for j in order:
                 row = rows[j]
                 target = out[j].reshape(shape[0], -1)
-                if prev is not None and self.index.screen[prev[0]] == self.index.screen[row] and self.index.same_layout(prev[0], row):
+                if prev is not None and self.index.screen[prev[0]] == self.index.screen[row] and \
+                        self.index.same_layout(prev[0], row) and not panes[row] and not panes[prev[0]]:
                     changed = np.flatnonzero(ids[row] != ids[prev[0]])
                     if len(changed) * 4 < len(ids[row]):  # a few tiles: copy the frame, patch them
                         target[...] = out[prev[1]].reshape(shape[0], -1)
@@ -279,7 +327,7 @@ class FrameReader:
                             self.assemble(row, ids[row], target, changed)
                         prev = (row, j)
                         continue
-                self.assemble(row, ids[row], target)
+                self.assemble(row, ids[row], target, panes=panes[row])
                 prev = (row, j)
             return out
 

@@ -66,8 +66,9 @@ def tiles_of(image: np.ndarray, channels: int, tile: int) -> np.ndarray:
 
 
 def stage(image: np.ndarray, prev: np.ndarray, channels: int, tile: int,
-          candidates: np.ndarray | None = None) -> np.ndarray:
-    """Positions (``int32``, ascending) of the tiles that differ from ``prev``; updates ``prev``."""
+          candidates: np.ndarray | None = None, copy: bool = True) -> np.ndarray:
+    """Positions (``int32``, ascending) of the tiles that differ from ``prev``; updates ``prev``
+    unless ``copy`` is false."""
     height, row_bytes = image.shape
     cols = grid_shape(height, row_bytes // channels, tile)[1]
     changed = (tiles_of(image, channels, tile) != tiles_of(prev, channels, tile)).any(axis=1)
@@ -75,7 +76,7 @@ def stage(image: np.ndarray, prev: np.ndarray, channels: int, tile: int,
         changed &= candidates.astype(bool)
     positions = np.flatnonzero(changed).astype(np.int32)
     span = tile * channels
-    for p in positions:
+    for p in positions if copy else ():
         ty, tx = divmod(int(p), cols)
         rows = slice(ty * tile, (ty + 1) * tile)
         cells = slice(tx * span, (tx + 1) * span)
@@ -86,6 +87,63 @@ def stage(image: np.ndarray, prev: np.ndarray, channels: int, tile: int,
 def gather(image: np.ndarray, channels: int, tile: int, positions: np.ndarray) -> np.ndarray:
     """The padded tiles at ``positions``: ``uint8[len(positions), tile*tile*channels]``."""
     return np.ascontiguousarray(tiles_of(image, channels, tile)[np.asarray(positions, np.intp)])
+
+
+def scatter(image: np.ndarray, channels: int, tile: int, positions: np.ndarray, tiles: np.ndarray) -> None:
+    """Write ``tiles`` (as :func:`gather` returns them) back at ``positions``, cropped to the image."""
+    height, row_bytes = image.shape
+    cols = grid_shape(height, row_bytes // channels, tile)[1]
+    span = tile * channels
+    for k, p in enumerate(np.asarray(positions).tolist()):
+        ty, tx = divmod(p, cols)
+        block = tiles[k].reshape(tile, span)
+        h = min(tile, height - ty * tile)
+        w = min(span, row_bytes - tx * span)
+        image[ty * tile:ty * tile + h, tx * span:tx * span + w] = block[:h, :w]
+
+
+def compare_shifted(image, prev, channels: int, tile: int, rect, dx: int, dy: int, cx: int, cy: int,
+                    flags: np.ndarray) -> None:
+    """Set ``flags[r, c]`` for the cells (cell (0, 0) at pixel (cx, cy)) holding a pixel of
+    ``rect`` = (x0, y0, x1, y1) that differs from pixel (x - dx, y - dy) of ``prev``."""
+    x0, y0, x1, y1 = (int(v) for v in rect)
+    if x1 <= x0 or y1 <= y0:
+        return
+    a = image.reshape(image.shape[0], -1, channels)[y0:y1, x0:x1]
+    b = prev.reshape(prev.shape[0], -1, channels)[y0 - dy:y1 - dy, x0 - dx:x1 - dx]
+    ys, xs = np.nonzero((a != b).any(axis=2))
+    flags[(ys + y0 - cy) // tile, (xs + x0 - cx) // tile] = 1
+
+
+def gather_cells(image, channels: int, tile: int, cx: int, cy: int, rows, cols) -> np.ndarray:
+    """Tiles of grid cells (rows[k], cols[k]) of a grid whose cell (0, 0) is at pixel (cx, cy),
+    zero outside the image."""
+    height, width = image.shape[0], image.shape[1] // channels
+    pixels = image.reshape(height, width, channels)
+    out = np.zeros((len(rows), tile, tile, channels), np.uint8)
+    for k, (r, c) in enumerate(zip(np.asarray(rows).tolist(), np.asarray(cols).tolist())):
+        x, y = cx + c * tile, cy + r * tile
+        xa, xb, ya, yb = max(x, 0), min(x + tile, width), max(y, 0), min(y + tile, height)
+        if xb > xa and yb > ya:
+            out[k, ya - y:yb - y, xa - x:xb - x] = pixels[ya:yb, xa:xb]
+    return out.reshape(len(rows), -1)
+
+
+def row_hashes(image, channels: int, x0: int, strip: int, strips: int, y0: int, y1: int) -> np.ndarray:
+    """``uint64[y1 - y0, strips]``: the native kernel's hash of each strip of each row."""
+    n = strip * channels
+    part = image[y0:y1, x0 * channels:(x0 + strip * strips) * channels].reshape(y1 - y0, strips, n)
+    h = np.full(part.shape[:2], n, np.uint64)
+    words = n // 8
+    with np.errstate(over="ignore"):
+        if words:
+            w = np.ascontiguousarray(part[:, :, :words * 8]).view("<u8")
+            for i in range(words):
+                h = (h ^ w[:, :, i]) * np.uint64(0x9E3779B185EBCA87)
+                h ^= h >> np.uint64(29)
+        for i in range(words * 8, n):
+            h = (h ^ part[:, :, i].astype(np.uint64)) * np.uint64(0x9E3779B185EBCA87)
+    return h
 
 
 class TileStore:

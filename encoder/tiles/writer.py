@@ -28,7 +28,9 @@ from ..backends import tile_kernels
 from ..errors import EncoderError, LimitError, SchemaError
 from .layout import (DEFAULT_TILE, FORMATS, FRAME, MAX_PAGE_BYTES, MAX_SCREEN, MAX_SIDE, MAX_TILE,
                      MIN_TILE, TILE, candidates_of, grid_shape)
+from .motion import Motion, PaneIds
 from .page_store import PageStores
+from .panes import encode_section, join
 
 _STOP = object()
 _ALL_BITS = (1 << 64) - 1
@@ -48,6 +50,7 @@ class FrameOptions:
     page_budget: int = 12             # refreshes keep a frame within this many pages (0: no refresh)
     refresh_frames: int = 16          # frames of a screen between refreshes
     reach_pages: int = 32             # hits outside these recent pages and the screen's own are copied
+    motion: bool = True               # scrolled content keeps its tiles (panes, format 1.3)
     max_pending_bytes: int = 32 << 20
     background: bool | None = None    # None: as the shard writer
     backend: str | None = None        # None: encoder.backends.NAME
@@ -77,6 +80,7 @@ class _Screen:
     width: int
     code: int
     prev: np.ndarray
+    motion: Motion | None = None
 
 
 @dataclass
@@ -94,6 +98,7 @@ class _Item:
     nbytes: int = 0   # staged bytes, counted against max_pending_bytes
     fresh_positions: np.ndarray | None = None   # tiles to store again (a refresh asked for them)
     fresh_tiles: np.ndarray | None = None
+    panes: list | None = None         # pane updates (encoder.tiles.motion.Motion.stage)
 
 
 @dataclass
@@ -104,12 +109,15 @@ class _Row:
     max_id: int
     store: tuple
     since: float
+    changes: list | None = None       # (number, Pane or None) of the panes this frame changed
+    panes: dict | None = None         # the screen's panes after this frame
 
 
 @dataclass
 class _Emitted:
     """Ids of the last written frame of a screen (the base of the next delta grid)."""
     ids: np.ndarray
+    panes: dict
 
 
 def image_layout(image, pixel_format: str | None, default_4: str) -> tuple[np.ndarray, int, int, int, int]:
@@ -171,6 +179,7 @@ class FrameWriter:
         self.waiting: list[_Row] = []     # rows whose pages are not all written yet
         self.ready: list[_Row] = []       # rows that may be written, in order
         self.emitted: dict[int, _Emitted] = {}
+        self.pane_ids: dict[int, PaneIds] = {}   # frame thread: each screen's panes
         self.refresh_requests: dict[int, tuple] = {}  # screen -> ((h, w, code), positions): frame thread -> caller
         self.flush_seconds = sink.flush_seconds
         self.stats = {"frames": 0, "changed_tiles": 0, "new_tiles": 0, "pages": 0, "page_bytes": 0,
@@ -223,16 +232,18 @@ class FrameWriter:
         tile = self.options.tile
         candidates = None if changed is None else _rects(changed, height, width, tile)
         state = self.screens.get(screen)
-        empty = np.empty(0, np.int32)
-        fresh_positions = fresh_tiles = None
+        fresh_positions = fresh_tiles = panes = tiles = None
         if state is None or (state.height, state.width, state.code) != (height, width, code):
-            state = self.screens[screen] = _Screen(height, width, code, np.array(rows, copy=True))
+            motion = Motion(self.k, height, width, channels, tile) if self.options.motion else None
+            state = self.screens[screen] = _Screen(height, width, code, np.array(rows, copy=True), motion)
             rows_n, cols_n = grid_shape(height, width, tile)
             positions = np.arange(rows_n * cols_n, dtype=np.int32)
             full = True
         else:
             if candidates is not None and not candidates.any():
-                positions = empty  # the hint says nothing changed: nothing to read
+                positions = np.empty(0, np.int32)  # the hint says nothing changed: nothing to read
+            elif state.motion is not None:
+                positions, tiles, panes = state.motion.stage(rows, state.prev, candidates)
             else:
                 positions = self.k.stage(rows, state.prev, channels, tile, candidates)
             full = False
@@ -242,13 +253,12 @@ class FrameWriter:
                 # outside `positions`, and the new content inside)
                 fresh_positions = request[1]
                 fresh_tiles = self.k.gather(rows, channels, tile, fresh_positions)
-        if len(positions):
+        if tiles is None:
             tiles = self.k.gather(rows, channels, tile, positions)
-        else:
-            tiles = np.empty((0, tile * tile * channels), np.uint8)
-        item = _Item(t, screen, width, height, code, channels, positions, tiles, full,
-                     positions.nbytes + tiles.nbytes + 64 + (0 if fresh_tiles is None else fresh_tiles.nbytes),
-                     fresh_positions, fresh_tiles)
+        staged = positions.nbytes + tiles.nbytes + 64 + (0 if fresh_tiles is None else fresh_tiles.nbytes)
+        staged += sum(op[-1].nbytes for op in panes or () if op[0] == "set")
+        item = _Item(t, screen, width, height, code, channels, positions, tiles, full, staged,
+                     fresh_positions, fresh_tiles, panes or None)
         if self.queue is None:
             self._process(item)
             return
@@ -257,7 +267,8 @@ class FrameWriter:
         self.batch.append(item)
         if len(self.batch) == 1:
             self.batch_since = time.monotonic()
-        if len(item.positions) or item.full or fresh_positions is not None or len(self.batch) >= _BATCH \
+        if len(item.positions) or item.full or item.panes or fresh_positions is not None \
+                or len(self.batch) >= _BATCH \
                 or time.monotonic() - self.batch_since >= _BATCH_SECONDS:
             self._send()
 
@@ -357,6 +368,15 @@ class FrameWriter:
         usage = None if item.full else pages.usage.get(item.screen)
         before = store.next_id
         changed = len(item.tiles)
+        if item.full:
+            self.pane_ids[item.screen] = PaneIds(self.options.tile)
+        changes, top = None, -1
+        if item.panes:  # before the base grid is tracked: new panes take the previous frame's ids
+            def add(tiles):
+                return pages.add_tiles(store_id, store, tiles, item.t, None)
+            changes = self.pane_ids[item.screen].apply(item.panes, usage.ids, grid_shape(
+                item.height, item.width, self.options.tile), add)
+            top = max((int(p.ids.max()) for _, p in changes if p is not None), default=-1)
         if changed or item.full:
             ids = pages.add_tiles(store_id, store, item.tiles, item.t, usage)
             pages.track(store_id, store, item.screen, item.positions, ids, item.full)
@@ -380,7 +400,9 @@ class FrameWriter:
         stale = pages.plan_refresh(store_id, store, item.screen, item.full)
         if stale is not None:  # the caller takes these tiles from the screen's next frame
             self.refresh_requests[item.screen] = ((item.height, item.width, item.code), stale)
-        self.waiting.append(_Row(item, ids, int(ids.max()) if len(ids) else -1, store_id, time.monotonic()))
+        panes = self.pane_ids[item.screen].panes
+        self.waiting.append(_Row(item, ids, max(top, int(ids.max()) if len(ids) else -1), store_id,
+                                 time.monotonic(), changes, panes))
         self._release()
         if self.flush_seconds is not None and time.monotonic() - self._oldest() >= self.flush_seconds:
             self._flush_all()
@@ -421,13 +443,16 @@ class FrameWriter:
             item = row.item
             state = self.emitted.get(item.screen)
             if item.full or state is None:
-                state = self.emitted[item.screen] = _Emitted(row.ids)
+                state = self.emitted[item.screen] = _Emitted(row.ids, {})
             else:
                 state.ids[item.positions] = row.ids
-            if item.full or item.screen not in seen:
-                grids.append(self.k.encode_full(state.ids))
+            if item.full or item.screen not in seen:  # a full row defines every pane afresh
+                section = encode_section(sorted(row.panes.items()), {}, self.k) if row.panes else None
+                grids.append(join(section, self.k.encode_full(state.ids)))
             else:
-                grids.append(self.k.encode_delta(item.positions, row.ids))
+                section = encode_section(row.changes, state.panes, self.k) if row.changes else None
+                grids.append(join(section, self.k.encode_delta(item.positions, row.ids)))
+            state.panes = row.panes
             seen.add(item.screen)
         self.stats["frame_blocks"] += 1
         self.stats["grid_bytes"] += sum(len(g) for g in grids)
@@ -450,5 +475,9 @@ class FrameWriter:
 
     def report(self) -> dict:
         """Counters of the pipeline, with the memory its content stores and previous frames hold."""
-        return dict(self.stats, store_memory_bytes=self.pages.memory_bytes,
+        motion = {}
+        for s in self.screens.values():
+            for key, value in (s.motion.stats if s.motion else {}).items():
+                motion[key] = motion.get(key, 0) + value
+        return dict(self.stats, **motion, store_memory_bytes=self.pages.memory_bytes,
                     previous_frame_bytes=sum(s.prev.nbytes for s in self.screens.values()))

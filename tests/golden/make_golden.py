@@ -68,12 +68,36 @@ def _since_1_2() -> dict:
     }
 
 
+def frames() -> list:
+    """The frames of the ``-frames`` golden shards (from 1.3): a view that scrolls by amounts
+    that are not multiples of the tile size (panes), edits, a page change, a still frame."""
+    rng = np.random.default_rng(20261206)
+    doc = rng.integers(0, 4, (400, 152, 4), dtype=np.uint8) * 80
+    back = rng.integers(0, 3, (96, 200, 4), dtype=np.uint8) * 90
+    out = []
+    for i, y in enumerate([0, 0, 5, 23, 23, 61, 40, 41, 90, 90, 300, 287]):
+        f = back.copy()
+        f[10:90, 20:172] = doc[y:y + 80]
+        if i == 7:
+            f[0:4, 0:9] = 7  # an edit outside the view
+        if i >= 10:
+            doc = doc[::-1].copy()  # a new page
+        out.append(f)
+    return out
+
+
 def main():
     name = f"v{fmt.VERSION[0]}.{fmt.VERSION[1]}"
     with encoder.ShardWriter(HERE / f"{name}-session.enc", metadata=METADATA, block_rows=1000,
                              flush_seconds=None) as w:
         for stream, columns in expected(fmt.VERSION).items():
             w.write(stream, columns)
+    with encoder.ShardWriter(HERE / f"{name}-frames.enc", flush_seconds=None) as w:
+        w.configure_frames(tile=8, block_frames=5, background=False)
+        for i, f in enumerate(frames()):
+            w.add_frame(i * 100_000, f)
+        report = w._frame_writer.report()
+    assert report["panes_created"] and report["motion_frames"] >= 5, report
     print("wrote", name)
 
 

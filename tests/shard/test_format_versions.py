@@ -27,7 +27,8 @@ def _without_footer(src, dst) -> None:
 
 
 def test_versions_and_builtin_schemas():
-    assert fmt.VERSION == fmt.ENCRYPTED_VERSION == (1, 2)
+    assert fmt.VERSION == fmt.ENCRYPTED_VERSION == (1, 3)
+    assert builtin_streams((1, 3)) is STREAMS
     assert [c.name for c in BUILTIN_1_0["command"].columns] == ["t", "kind", "text"]
     assert [c.name for c in STREAMS["command"].columns] == ["t", "kind", "text", "cwd", "exit_code", "duration_us",
                                                             "pid", "terminal"]
@@ -44,7 +45,7 @@ def test_a_1_0_shard_reads_its_command_stream_exactly():
                                                  "text": ["ls -la | wc -l", None]}
 
 
-@pytest.mark.parametrize("version", ["v1.0", "v1.2"])
+@pytest.mark.parametrize("version", ["v1.0", "v1.2", "v1.3"])
 def test_a_shard_without_footer_reads_and_repairs_exactly(tmp_path, version):
     """The scan falls back on the built-in schemas *of the shard's version*: a 1.0 command
     block has 3 columns, a 1.2 one 8 (their descriptors carry no schema)."""
@@ -86,7 +87,7 @@ def test_command_rows_written_without_the_new_columns_get_their_defaults(tmp_pat
     with encoder.ShardWriter(path) as w:
         w.write("command", {"t": [1, 2], "kind": ["shell", "shell"], "text": ["ls", None]})
     with encoder.ShardReader(path) as r:
-        assert r.version == (1, 2)
+        assert r.version == (1, 3)
         assert r.read("command").to_pydict() == {
             "t": [1, 2], "kind": ["shell", "shell"], "text": ["ls", None], "cwd": [None, None],
             "exit_code": [-1, -1], "duration_us": [-1, -1], "pid": [-1, -1], "terminal": [None, None]}

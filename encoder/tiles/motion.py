@@ -1,0 +1,304 @@
+"""Motion on the capture side: find regions that scrolled and keep them as panes.
+
+:class:`Motion` replaces the plain compare of a screen's frame with its previous frame when
+something changed. It finds a vertical scroll by any number of pixels the way VNC's
+CopyRect encoders do: a hash of every 64-pixel strip of every changed row, in this frame
+and in the previous one, votes for the shift that maps the most rows of one onto rows of
+the other (only rows whose hash is unique in the previous frame vote, so blank lines do not);
+the strips that agree on the winning shift, widened pixel by pixel, and the rows that match
+under it give the rectangle. That rectangle becomes a pane (:mod:`.panes`) whose cells are
+those of the base grid (so they keep their ids), moved by the shift; a pane that scrolls
+again moves its cells along. Every cell is then compared exactly, pixel by pixel, with the
+previous frame under its shift: the hashes only propose, nothing is assumed to have moved.
+
+The frame thread's half, :class:`PaneIds`, turns the caller's pane updates into tile ids.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .layout import grid_shape
+from .panes import MAX_PANE_ID, Pane, rewindow, window_of
+
+#: Changed tiles below which a frame is not searched for motion (typing, a cursor).
+MIN_TILES = 48
+#: Width of the strips whose row hashes vote (pixels), and the rows a shift needs.
+STRIP, MIN_ROWS = 64, 24
+#: Panes per screen the writer keeps; an unmoved pane is dissolved when this share of its cells changed.
+MAX_PANES, DISSOLVE = 4, 0.5
+
+
+def _inter(a, b):
+    return (max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3]))
+
+
+def _area(r) -> int:
+    return max(0, r[2] - r[0]) * max(0, r[3] - r[1])
+
+
+def _shift(r, dx: int, dy: int):
+    return (r[0] + dx, r[1] + dy, r[2] + dx, r[3] + dy)
+
+
+@dataclass
+class _Geometry:
+    rect: tuple
+    cx: int
+    cy: int
+
+
+class Motion:
+    """Caller-side motion state of one screen (its panes' geometry)."""
+
+    def __init__(self, kernels, height: int, width: int, channels: int, tile: int):
+        self.k, self.height, self.width, self.channels, self.tile = kernels, height, width, channels, tile
+        self.rows, self.cols = grid_shape(height, width, tile)
+        self.panes: dict[int, _Geometry] = {}
+        self._hidden: tuple = ((), None)
+        self.stats = {"motion_frames": 0, "panes_created": 0, "panes_dissolved": 0, "pane_tiles": 0}
+
+    def stage(self, rows: np.ndarray, prev: np.ndarray, candidates) -> tuple:
+        """(base positions, their tiles, pane updates) of a frame; leaves ``prev`` equal to it.
+
+        Pane updates are ``("drop", number)`` or ``("set", number, rect, cx, cy, from_base,
+        cells, tiles)``: ``cells`` (flat, in the pane's new window) need the ``tiles``, every
+        other cell keeps the id it had (in the pane, or in the base grid when ``from_base``).
+        """
+        k, ch, tile = self.k, self.channels, self.tile
+        positions = k.stage(rows, prev, ch, tile, candidates, copy=False)
+        if not len(positions):
+            return positions, np.empty((0, tile * tile * ch), np.uint8), []
+        bbox = self._bbox(positions)
+        touched = [n for n, g in self.panes.items() if _area(_inter(g.rect, bbox)) and
+                   self._meets(g.rect, positions)]
+        moves, created = {}, None
+        found = self._detect(rows, prev, positions, bbox) if len(positions) >= MIN_TILES else None
+        if found is not None:
+            rect, dx, dy = found
+            target = self._target(rect)
+            if target is not None:
+                moves[target] = (dx, dy)
+            elif len(self.panes) < MAX_PANES and not any(
+                    _area(_inter(g.rect, r)) for g in self.panes.values() for r in (rect, _shift(rect, -dx, -dy))):
+                created = min(set(range(MAX_PANE_ID + 1)) - set(self.panes))
+                self.panes[created] = _Geometry(rect, 0, 0)
+                moves[created] = (dx, dy)
+        if not touched and not moves:  # the plain path: no pane in the way
+            tiles = k.gather(rows, ch, tile, positions)
+            k.scatter(prev, ch, tile, positions, tiles)
+            return positions, tiles, []
+        self.stats["motion_frames"] += bool(moves)
+        ops, dropped, copied = [], [], []
+        for number in sorted(set(touched) | set(moves)):
+            g = self.panes[number]
+            dx, dy = moves.get(number, (0, 0))
+            from_base = number == created
+            valid = (0, 0, self.width, self.height) if from_base else g.rect
+            cx, cy = g.cx + dx, g.cy + dy
+            r0, c0, nr, nc = window_of(g.rect, cx, cy, tile)
+            flags = np.zeros((nr, nc), np.uint8)
+            sure = _inter(g.rect, _shift(valid, dx, dy))  # pixels whose source lies in the old content
+            region = sure if number in moves else _inter(sure, bbox)
+            if _area(region):
+                k.compare_shifted(rows, prev, ch, tile, region, dx, dy, cx + c0 * tile, cy + r0 * tile, flags)
+            self._flag_outside(flags, g.rect, sure, cx + c0 * tile, cy + r0 * tile)
+            cells = np.flatnonzero(flags).astype(np.int32)
+            if number not in moves and len(cells) > DISSOLVE * flags.size:
+                ops.append(("drop", number))  # its content was replaced: back to the base grid
+                dropped.append(g.rect)
+                del self.panes[number]
+                self.stats["panes_dissolved"] += 1
+                continue
+            copied.append(g.rect if number in moves else _inter(g.rect, bbox))
+            if number not in moves and not len(cells):
+                continue
+            tiles = k.gather_cells(rows, ch, tile, cx, cy, r0 + cells // nc, c0 + cells % nc)
+            ops.append(("set", number, g.rect, cx, cy, from_base, cells, tiles))
+            self.panes[number] = _Geometry(g.rect, cx, cy)
+            self.stats["pane_tiles"] += len(cells)
+            self.stats["panes_created"] += from_base
+        for x0, y0, x1, y1 in copied:  # the panes' pixels are done with: prev takes them
+            if x1 > x0 and y1 > y0:
+                prev[y0:y1, x0 * ch:x1 * ch] = rows[y0:y1, x0 * ch:x1 * ch]
+        wanted = np.zeros(self.rows * self.cols, bool)
+        wanted[positions] = True
+        wanted &= ~self._hidden_mask()
+        forced = np.flatnonzero(self._touching(dropped)).astype(np.int32)  # their base ids are stale
+        wanted[forced] = True
+        base = k.stage(rows, prev, ch, tile, wanted, copy=True)
+        if len(forced):
+            base = np.union1d(base, forced).astype(np.int32)
+        return base, k.gather(rows, ch, tile, base), ops
+
+    # -- geometry -----------------------------------------------------------------------
+    def _bbox(self, positions: np.ndarray) -> tuple:
+        ty, tx = np.divmod(positions, self.cols)
+        t = self.tile
+        return (int(tx.min()) * t, int(ty[0]) * t, min(self.width, (int(tx.max()) + 1) * t),
+                min(self.height, (int(ty[-1]) + 1) * t))
+
+    def _tile_mask(self, rect, inside: bool) -> np.ndarray:
+        """Grid positions (bool[rows, cols]) inside ``rect`` (whole tiles) or touching it."""
+        t = self.tile
+        x0, y0, x1, y1 = rect
+        ys = np.arange(self.rows) * t
+        xs = np.arange(self.cols) * t
+        if inside:
+            ry = (ys >= y0) & (np.minimum(ys + t, self.height) <= y1)
+            rx = (xs >= x0) & (np.minimum(xs + t, self.width) <= x1)
+        else:
+            ry = (ys < y1) & (ys + t > y0)
+            rx = (xs < x1) & (xs + t > x0)
+        return ry[:, None] & rx[None, :]
+
+    def _meets(self, rect, positions: np.ndarray) -> bool:
+        return bool(self._tile_mask(rect, False).reshape(-1)[positions].any())
+
+    def _touching(self, rects: list) -> np.ndarray:
+        mask = np.zeros((self.rows, self.cols), bool)
+        for r in rects:
+            mask |= self._tile_mask(r, False)
+        return mask.reshape(-1)
+
+    def _hidden_mask(self) -> np.ndarray:
+        """Base positions wholly under a pane: never compared, never stored while it is there."""
+        rects = tuple(sorted(g.rect for g in self.panes.values()))
+        if self._hidden[0] != rects or self._hidden[1] is None:
+            mask = np.zeros((self.rows, self.cols), bool)
+            for r in rects:
+                mask |= self._tile_mask(r, True)
+            self._hidden = (rects, mask.reshape(-1))
+        return self._hidden[1]
+
+    def _flag_outside(self, flags: np.ndarray, rect, sure, gx: int, gy: int) -> None:
+        """Flag the cells holding a pixel of ``rect`` outside ``sure`` (content not seen before)."""
+        t = self.tile
+        x0, y0, x1, y1 = rect
+        if not _area(sure):
+            flags[...] = 1
+            return
+        sx0, sy0, sx1, sy1 = sure
+        for a, b, c, d in ((x0, y0, x1, sy0), (x0, sy1, x1, y1), (x0, y0, sx0, y1), (sx1, y0, x1, y1)):
+            if b < d and a < c:
+                flags[(b - gy) // t:(d - 1 - gy) // t + 1, (a - gx) // t:(c - 1 - gx) // t + 1] = 1
+
+    def _target(self, rect):
+        """The pane that a motion found in ``rect`` moves: the one it mostly covers and that
+        mostly covers it (None: no such pane)."""
+        best = None
+        for number, g in self.panes.items():
+            common = _area(_inter(g.rect, rect))
+            if common * 2 >= _area(rect) and common * 2 >= _area(g.rect):
+                if best is None or common > best[0]:
+                    best = (common, number)
+        return None if best is None else best[1]
+
+    # -- detection ----------------------------------------------------------------------
+    def _detect(self, rows: np.ndarray, prev: np.ndarray, positions: np.ndarray, bbox: tuple):
+        """(rect, dx, dy) of a vertical scroll in the changed box, or None."""
+        x0, y0, x1, y1 = bbox
+        strips = (x1 - x0) // STRIP
+        n = y1 - y0
+        if strips < 1 or n < 2 * MIN_ROWS:
+            return None
+        k, ch = self.k, self.channels
+        cur = k.row_hashes(rows, ch, x0, STRIP, strips, y0, y1)
+        old = k.row_hashes(prev, ch, x0, STRIP, strips, y0, y1)
+        salt = (np.arange(strips, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15))[None, :]
+        old_keys = (old ^ salt).reshape(-1)
+        keys, first, counts = np.unique(old_keys, return_index=True, return_counts=True)
+        keys, first = keys[counts == 1], first[counts == 1]
+        cur_keys = (cur ^ salt).reshape(-1)
+        at = np.minimum(np.searchsorted(keys, cur_keys), max(0, len(keys) - 1))
+        hit = (keys[at] == cur_keys) if len(keys) else np.zeros(len(cur_keys), bool)
+        src_row = first[at] // strips
+        row = np.arange(len(cur_keys)) // strips
+        strip = np.arange(len(cur_keys)) % strips
+        dy = src_row - row  # cur[y] == prev[y + dy]
+        vote = hit & (dy != 0)
+        if vote.sum() < MIN_ROWS:
+            return None
+        tally = np.bincount(strip[vote] * (2 * n) + dy[vote] + n, minlength=strips * 2 * n).reshape(strips, 2 * n)
+        best = int(np.argmax(tally.sum(axis=0)))
+        shift = best - n
+        good = tally[:, best] >= MIN_ROWS
+        if not good.any():
+            return None
+        runs = np.flatnonzero(np.diff(np.concatenate([[0], good.astype(np.int8), [0]])))
+        starts, stops = runs[::2], runs[1::2]
+        widest = int(np.argmax(stops - starts))
+        sa, sb = int(starts[widest]), int(stops[widest])
+        ys = np.arange(n)
+        src = ys + shift
+        ok = (src >= 0) & (src < n)
+        match = np.zeros(n, bool)
+        match[ok] = (cur[ok, sa:sb] == old[src[ok], sa:sb]).all(axis=1)
+        matched = np.flatnonzero(match)
+        if len(matched) < MIN_ROWS:
+            return None
+        ra, rb = int(matched[0]), int(matched[-1]) + 1
+        if shift > 0:   # content moved up: new rows came in below
+            rb = min(n, rb + shift)
+        else:
+            ra = max(0, ra + shift)
+        top, bottom = y0 + ra, y0 + rb
+        left, right = self._widen(rows, prev, x0 + sa * STRIP, x0 + sb * STRIP, y0 + int(matched[0]),
+                                  y0 + int(matched[-1]) + 1, shift, x0, x1)
+        return (left, top, right, bottom), 0, -shift
+
+    def _widen(self, rows, prev, left: int, right: int, ya: int, yb: int, shift: int, lo: int, hi: int):
+        """Move the strips' edges outwards, pixel by pixel, while the columns match under the shift."""
+        ch = self.channels
+        span = slice(ya, yb)
+        source = slice(ya + shift, yb + shift)
+
+        def equal(a: int, b: int) -> np.ndarray:
+            cur = rows[span, a * ch:b * ch].reshape(yb - ya, b - a, ch)
+            old = prev[source, a * ch:b * ch].reshape(yb - ya, b - a, ch)
+            return (cur == old).all(axis=(0, 2))
+        a = max(lo, left - STRIP)
+        if a < left:
+            same = equal(a, left)[::-1]
+            left -= len(same) if same.all() else int(np.argmin(same))
+        b = min(hi, right + STRIP)
+        if b > right:
+            same = equal(right, b)
+            right += len(same) if same.all() else int(np.argmin(same))
+        return left, right
+
+
+class PaneIds:
+    """The frame thread's panes of one screen: the tile ids of every pane's window."""
+
+    def __init__(self, tile: int):
+        self.tile = tile
+        self.panes: dict[int, Pane] = {}
+
+    def apply(self, ops: list, base_ids: np.ndarray | None, grid: tuple, add_tiles) -> list:
+        """Apply a frame's pane updates; ``base_ids`` are the previous frame's base ids (grid
+        ``(rows, cols)``), ``add_tiles(tiles) -> ids`` stores tiles. Returns the changes
+        ``[(number, Pane or None)]`` for the frame's row."""
+        changes = []
+        self.panes = dict(self.panes)  # rows waiting to be written keep the dict they saw
+        for op in ops:
+            if op[0] == "drop":
+                del self.panes[op[1]]
+                changes.append((op[1], None))
+                continue
+            _, number, rect, cx, cy, from_base, cells, tiles = op
+            r0, c0, nr, nc = window_of(rect, cx, cy, self.tile)
+            if from_base:
+                ids = rewindow(base_ids.reshape(grid), 0, 0, r0, c0, nr, nc)
+            else:
+                old = self.panes[number]
+                ids = rewindow(old.ids, old.r0, old.c0, r0, c0, nr, nc)
+            flat = ids.reshape(-1)
+            if len(cells):
+                flat[cells] = add_tiles(tiles)
+            if (flat < 0).any():
+                raise AssertionError(f"internal: pane {number} has cells without a tile")
+            pane = self.panes[number] = Pane(rect, cx, cy, r0, c0, ids)
+            changes.append((number, pane))
+        return changes

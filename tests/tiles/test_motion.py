@@ -1,0 +1,229 @@
+"""Motion: scrolled regions kept as panes (encoder/tiles/motion.py, panes.py, pane_draw.py).
+
+Every frame read back is compared bit for bit with what was written, through random
+access, sequential reads and batches, on both backends; the kernels match the reference.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+import encoder
+from encoder.backends import tile_kernels
+from encoder.errors import CorruptShardError
+from encoder.tiles import panes as pn
+
+native = tile_kernels("native")
+ref = tile_kernels("reference")
+
+
+@pytest.mark.parametrize("channels", [1, 3, 4])
+@pytest.mark.parametrize("seed", range(6))
+def test_motion_kernels_match_reference(channels, seed):
+    rng = np.random.default_rng(seed * 10 + channels)
+    for _ in range(20):
+        h, w, t = int(rng.integers(5, 70)), int(rng.integers(5, 70)), int(rng.choice([4, 5, 16]))
+        a = rng.integers(0, 3, (h, w * channels), dtype=np.uint8)
+        b = a.copy()
+        b[rng.random(b.shape) < 0.01] ^= 1
+        strip = int(rng.integers(1, 9))
+        assert np.array_equal(native.row_hashes(a, channels, 0, strip, w // strip, 0, h),
+                              ref.row_hashes(a, channels, 0, strip, w // strip, 0, h))
+        dx, dy = int(rng.integers(-4, 5)), int(rng.integers(-4, 5))
+        x0, y0, x1, y1 = max(0, dx), max(0, dy), min(w, w + dx), min(h, h + dy)
+        if x1 > x0 and y1 > y0:
+            cx, cy = int(rng.integers(x0 - t + 1, x0 + 1)), int(rng.integers(y0 - t + 1, y0 + 1))
+            flags = [np.zeros(((y1 - cy + t - 1) // t, (x1 - cx + t - 1) // t), np.uint8) for _ in "ab"]
+            native.compare_shifted(a, b, channels, t, (x0, y0, x1, y1), dx, dy, cx, cy, flags[0])
+            ref.compare_shifted(a, b, channels, t, (x0, y0, x1, y1), dx, dy, cx, cy, flags[1])
+            assert np.array_equal(*flags)
+            rows, cols = rng.integers(-2, 6, 9).astype(np.int32), rng.integers(-2, 6, 9).astype(np.int32)
+            assert np.array_equal(native.gather_cells(a, channels, t, cx, cy, rows, cols),
+                                  ref.gather_cells(a, channels, t, cx, cy, rows, cols))
+        n = ((h + t - 1) // t) * ((w + t - 1) // t)
+        positions = np.unique(rng.integers(0, n, 6)).astype(np.int32)
+        tiles = rng.integers(0, 256, (len(positions), t * t * channels), dtype=np.uint8)
+        out = [a.copy(), a.copy()]
+        native.scatter(out[0], channels, t, positions, tiles)
+        ref.scatter(out[1], channels, t, positions, tiles)
+        assert np.array_equal(*out)
+        kept = [b.copy(), b.copy()]
+        assert np.array_equal(native.stage(a, kept[0], channels, t, copy=False),
+                              ref.stage(a, kept[1], channels, t, copy=False))
+        assert np.array_equal(kept[0], b) and np.array_equal(kept[1], b)
+
+
+def scrolling(seed: int, n: int = 70, height: int = 300, width: int = 420, channels: int = 4):
+    """A desktop with two scrolling views (one reaching the screen's right edge), edits,
+    page changes, still frames and a big jump, like a browser beside a terminal."""
+    rng = np.random.default_rng(seed)
+    docs = [rng.integers(0, 4, (2000, 250, channels), dtype=np.uint8) * 60,
+            rng.integers(0, 4, (2000, 120, channels), dtype=np.uint8) * 80]
+    for d in docs:
+        d[::9] = 255  # rows that repeat (blank lines) must not vote
+    back = rng.integers(0, 255, (height, width, channels), dtype=np.uint8)
+    offsets, frames = [0, 0], []
+    for _ in range(n):
+        f = back.copy()
+        for v, (view, (y0, x0)) in enumerate(zip(docs, ((30, 41), (60, 300)))):
+            if rng.random() < 0.6:
+                offsets[v] = int(np.clip(offsets[v] + rng.integers(-45, 70), 0, 1700))
+            if rng.random() < 0.03:
+                offsets[v] = int(rng.integers(0, 1700))
+            if rng.random() < 0.04:
+                docs[v] = rng.integers(0, 4, view.shape, dtype=np.uint8) * 60
+            y0, x0 = min(y0, height // 4), min(x0, width - docs[v].shape[1])
+            rows = min(240, height - y0 - 20)
+            f[y0:y0 + rows, x0:x0 + docs[v].shape[1]] = docs[v][offsets[v]:offsets[v] + rows]
+        if rng.random() < 0.3:  # a cursor, a highlight
+            y, x = rng.integers(0, height - 8), rng.integers(0, width - 8)
+            f[y:y + 6, x:x + 5] = rng.integers(0, 255, channels, dtype=np.uint8)
+        frames.append(f if channels > 1 else f[..., 0].copy())
+    return frames
+
+
+def write(path, frames, **options):
+    with encoder.ShardWriter(path) as w:
+        w.configure_frames(**options)
+        for i, f in enumerate(frames):
+            w.add_frame(i * 100_000, f)
+        return w._frame_writer.report()
+
+
+def check(path, frames, seed=0):
+    r = encoder.ShardReader(path)
+    rng = np.random.default_rng(seed)
+    for i in rng.permutation(len(frames))[:25].tolist():
+        r.drop_frame_cache()
+        assert np.array_equal(r.frame(i), frames[i]), f"frame {i} (random access)"
+    for i, f in enumerate(r.iter_frames()):
+        assert np.array_equal(f, frames[i]), f"frame {i} (sequential)"
+    for start in (0, 5):
+        picks = list(range(start, len(frames), 4))
+        for j, f in zip(picks, r.frames(picks)):
+            assert np.array_equal(f, frames[j]), f"frame {j} (batch)"
+    lo = len(frames) // 3
+    for i, f in enumerate(r.iter_frames(lo, lo + 20), lo):
+        assert np.array_equal(f, frames[i]), f"frame {i} (sequential from the middle)"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_scrolling_round_trips_and_saves(tmp_path, seed):
+    frames = scrolling(seed)
+    report = write(tmp_path / "m.enc", frames, block_frames=16)
+    check(tmp_path / "m.enc", frames, seed)
+    assert report["motion_frames"] > 10 and report["panes_created"] >= 2
+    write(tmp_path / "plain.enc", frames, block_frames=16, motion=False)
+    check(tmp_path / "plain.enc", frames, seed)
+    assert os.path.getsize(tmp_path / "m.enc") < 0.6 * os.path.getsize(tmp_path / "plain.enc")
+
+
+@pytest.mark.parametrize("options", [dict(background=False), dict(tile=8, block_frames=7), dict(_hash_mask=0),
+                                     dict(page_bytes=64 << 10, page_budget=4, refresh_frames=3),
+                                     dict(backend="reference")])
+def test_scrolling_with_other_settings(tmp_path, options):
+    frames = scrolling(11, n=40)
+    write(tmp_path / "m.enc", frames, **options)
+    check(tmp_path / "m.enc", frames)
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_scrolling_other_channels(tmp_path, channels):
+    frames = scrolling(5, n=30, channels=channels)
+    write(tmp_path / "m.enc", frames)
+    check(tmp_path / "m.enc", frames)
+
+
+def test_reference_backend_writes_the_same_shard(tmp_path):
+    frames = scrolling(3, n=30)
+    a = write(tmp_path / "a.enc", frames, background=False)
+    b = write(tmp_path / "b.enc", frames, background=False, backend="reference")
+    assert (a["motion_frames"], a["pane_tiles"], a["new_tiles"]) == (b["motion_frames"], b["pane_tiles"], b["new_tiles"])
+    ra, rb = encoder.ShardReader(tmp_path / "a.enc"), encoder.ShardReader(tmp_path / "b.enc")
+    assert ra.read("frame").equals(rb.read("frame"))
+
+
+def test_two_screens_and_a_size_change(tmp_path):
+    frames = scrolling(7, n=30)
+    small = scrolling(8, n=30, height=260, width=400)
+    with encoder.ShardWriter(tmp_path / "m.enc") as w:
+        w.configure_frames(block_frames=8)
+        for i in range(30):
+            w.add_frame(i, frames[i], screen=0)
+            w.add_frame(i, small[i] if i < 15 else frames[i], screen=1)
+    r = encoder.ShardReader(tmp_path / "m.enc")
+    for i in range(30):
+        assert np.array_equal(r.frame(i, screen=0), frames[i])
+        assert np.array_equal(r.frame(i, screen=1), small[i] if i < 15 else frames[i])
+    assert all(np.array_equal(f, frames[i]) for i, f in enumerate(r.iter_frames(screen=0)))
+
+
+def test_a_scroll_is_found_by_any_number_of_pixels(tmp_path):
+    rng = np.random.default_rng(2)
+    doc = rng.integers(0, 255, (900, 300, 4), dtype=np.uint8)
+    frames = [np.zeros((400, 400, 4), np.uint8) for _ in range(4)]
+    for f, y in zip(frames, (0, 7, 7 + 33, 7 + 33 - 50)):
+        f[50:350, 50:350] = doc[100 + y:400 + y]
+    report = write(tmp_path / "m.enc", frames)
+    check(tmp_path / "m.enc", frames)
+    assert report["motion_frames"] == 3 and report["panes_created"] == 1
+    assert report["pane_tiles"] < 3 * 21 * 3  # the rows that came into view, not the view
+
+
+def bad(message):
+    return CorruptShardError(message)
+
+
+def section(*records) -> np.ndarray:
+    out = bytearray()
+    pn._varint(out, len(records))
+    for r in records:
+        out += bytes(r)
+    return np.frombuffer(bytes(out), np.uint8)
+
+
+def pane_record(number=0, x0=0, y0=0, w=20, h=20, cx=0, cy=0, grid=None, rows=None, cols=None):
+    r0, c0, nr, nc = pn.window_of((x0, y0, x0 + w, y0 + h), cx, cy, 16)
+    out = bytearray()
+    pn._varint(out, number)
+    out.append(1)
+    for v in (pn._zz(x0), pn._zz(y0), w, h, pn._zz(cx), pn._zz(cy), pn._zz(r0), pn._zz(c0),
+              nr if rows is None else rows, nc if cols is None else cols):
+        pn._varint(out, v)
+    blob = native.encode_full(np.zeros(nr * nc, np.int64)) if grid is None else grid
+    pn._varint(out, len(blob))
+    return out + blob
+
+
+@pytest.mark.parametrize("record, message", [
+    (pane_record(w=200), "outside"),
+    (pane_record(rows=9), "window"),
+    (pane_record(grid=native.encode_delta(np.zeros(0, np.int32), np.zeros(0, np.int64))), "delta"),
+    (pane_record(grid=native.encode_full(np.zeros(5, np.int64))), "bytes left"),
+    (pane_record(grid=native.encode_full(np.zeros(3, np.int64))), "truncated"),
+    (pane_record(number=300), "255"),
+    (pane_record()[:-3], "truncated|longer"),
+    (bytes([0, 0]), "not there"),
+    (bytes([0, 7]), "unknown pane op"),
+])
+def test_bad_pane_sections_raise(record, message):
+    with pytest.raises(CorruptShardError, match=message):
+        pn.apply_section(section(record), {}, tile_kernels("native"), 10, 100, 100, 16, bad)
+
+
+def test_a_good_section_and_its_delta():
+    k = tile_kernels("native")
+    full = section(pane_record(cx=3, cy=-5))
+    panes = pn.apply_section(full, {}, k, 10, 100, 100, 16, bad)
+    assert panes[0].rect == (0, 0, 20, 20) and panes[0].ids.shape == (2, 3)
+    r0, c0, rows, cols = pn.window_of((0, 0, 20, 20), 3, -20, 16)
+    assert (r0, c0, rows, cols) == (1, -1, 2, 3)
+    moved = pn.Pane((0, 0, 20, 20), 3, -20, r0, c0, np.arange(6, dtype=np.int64).reshape(2, 3))
+    blob = pn.encode_section([(0, moved)], panes, k)
+    again = pn.apply_section(np.frombuffer(blob, np.uint8), panes, k, 10, 100, 100, 16, bad)
+    assert np.array_equal(again[0].ids, moved.ids) and again[0].cy == -20
+    removed = pn.apply_section(np.frombuffer(pn.encode_section([(0, None)], again, k), np.uint8), again, k, 10,
+                               100, 100, 16, bad)
+    assert removed == {}
