@@ -210,9 +210,11 @@ class Motion:
         old_keys = (old ^ salt).reshape(-1)
         keys, first, counts = np.unique(old_keys, return_index=True, return_counts=True)
         keys, first = keys[counts == 1], first[counts == 1]
+        if len(keys) < MIN_ROWS:
+            return None
         cur_keys = (cur ^ salt).reshape(-1)
-        at = np.minimum(np.searchsorted(keys, cur_keys), max(0, len(keys) - 1))
-        hit = (keys[at] == cur_keys) if len(keys) else np.zeros(len(cur_keys), bool)
+        at = np.minimum(np.searchsorted(keys, cur_keys), len(keys) - 1)
+        hit = keys[at] == cur_keys
         src_row = first[at] // strips
         row = np.arange(len(cur_keys)) // strips
         strip = np.arange(len(cur_keys)) % strips

@@ -227,3 +227,13 @@ def test_a_good_section_and_its_delta():
     removed = pn.apply_section(np.frombuffer(pn.encode_section([(0, None)], again, k), np.uint8), again, k, 10,
                                100, 100, 16, bad)
     assert removed == {}
+
+
+def test_changes_without_any_unique_row_are_not_motion(tmp_path):
+    """A big change made of repeated rows (a flat colour, stripes) gives no vote at all."""
+    frames = [np.zeros((200, 300, 4), np.uint8), np.full((200, 300, 4), 9, np.uint8)]
+    frames.append(frames[0].copy())
+    frames[2][::2] = 200
+    report = write(tmp_path / "m.enc", frames)
+    check(tmp_path / "m.enc", frames)
+    assert report["motion_frames"] == 0
