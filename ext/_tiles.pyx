@@ -366,21 +366,86 @@ cdef void _row_hashes(const uint8_t* image, Py_ssize_t row_bytes, Py_ssize_t cha
     8-byte word: only a vote, exact comparisons decide)."""
     cdef Py_ssize_t y, s, i, n = strip * channels
     cdef const uint8_t* p
-    cdef uint64_t h, w
+    cdef uint64_t h, w, a, b, c, d
     for y in range(y0, y1):
         for s in range(strips):
             p = image + y * row_bytes + (x0 + s * strip) * channels
-            h = <uint64_t>n
+            a = <uint64_t>n
+            b = c = d = 0
             i = 0
-            while i + 8 <= n:
+            while i + 32 <= n:  # four independent lanes: the multiplies overlap
                 memcpy(&w, p + i, 8)
-                h = (h ^ w) * 0x9E3779B185EBCA87ULL
-                h ^= h >> 29
-                i += 8
+                a = (a ^ w) * 0x9E3779B185EBCA87ULL
+                memcpy(&w, p + i + 8, 8)
+                b = (b ^ w) * 0x9E3779B185EBCA87ULL
+                memcpy(&w, p + i + 16, 8)
+                c = (c ^ w) * 0x9E3779B185EBCA87ULL
+                memcpy(&w, p + i + 24, 8)
+                d = (d ^ w) * 0x9E3779B185EBCA87ULL
+                a ^= a >> 29
+                b ^= b >> 29
+                c ^= c >> 29
+                d ^= d >> 29
+                i += 32
+            h = a ^ (b * 0xC2B2AE3D27D4EB4FULL) ^ (c * 0x165667B19E3779F9ULL) ^ (d * 0x85EBCA77C2B2AE63ULL)
             while i < n:
                 h = (h ^ p[i]) * 0x9E3779B185EBCA87ULL
                 i += 1
             out[(y - y0) * strips + s] = h
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+@cython.cdivision(True)
+cdef void _col_hashes(const uint8_t* image, Py_ssize_t row_bytes, Py_ssize_t channels, Py_ssize_t x0,
+                      Py_ssize_t x1, Py_ssize_t y0, Py_ssize_t band, Py_ssize_t bands,
+                      uint64_t* out) noexcept nogil:
+    """``_row_hashes`` turned on its side: a hash of each band of ``band`` rows of each column
+    (rows read in order, one accumulator per column, so memory is read sequentially)."""
+    cdef Py_ssize_t b, y, x, c, n = x1 - x0
+    cdef const uint8_t* p
+    cdef const uint32_t* q
+    cdef uint64_t h, v
+    cdef uint64_t* acc = <uint64_t*>malloc(max(n, 1) * sizeof(uint64_t))
+    if acc == NULL:
+        return
+    for b in range(bands):
+        for x in range(n):
+            acc[x] = <uint64_t>(band * channels)
+        for y in range(y0 + b * band, y0 + (b + 1) * band):
+            p = image + y * row_bytes + x0 * channels
+            if channels == 4:
+                q = <const uint32_t*>p  # rows of a C-contiguous uint8 array: unaligned loads are fine on x86/ARM64
+                for x in range(n):
+                    h = (acc[x] ^ q[x]) * 0x9E3779B185EBCA87ULL
+                    acc[x] = h ^ (h >> 29)
+            else:
+                for x in range(n):
+                    v = 0
+                    for c in range(channels):
+                        v = v | (<uint64_t>p[x * channels + c] << (8 * c))
+                    h = (acc[x] ^ v) * 0x9E3779B185EBCA87ULL
+                    acc[x] = h ^ (h >> 29)
+        for x in range(n):
+            out[x * bands + b] = acc[x]
+    free(acc)
+
+
+def col_hashes(image, int channels, int y0, int band, int bands, int x0, int x1):
+    """``uint64[x1 - x0, bands]``: a hash of each band of ``band`` rows from y0 on, per column."""
+    _image(image, "image")
+    cdef Py_ssize_t height = image.shape[0], row_bytes = image.shape[1]
+    _grid_tiles(height, row_bytes, channels, 1)
+    if band < 1 or bands < 0 or y0 < 0 or y0 + band * bands > height or x0 < 0 or x1 * channels > row_bytes \
+            or x1 < x0:
+        raise ValueError("bands or columns outside the image")
+    out = np.empty((x1 - x0, bands), np.uint64)
+    cdef const uint8_t[:, ::1] img = image
+    cdef uint64_t[:, ::1] o = out
+    if bands and x1 > x0:
+        with nogil:
+            _col_hashes(&img[0, 0], row_bytes, channels, x0, x1, y0, band, bands, &o[0, 0])
+    return out
 
 
 def scatter(image, int channels, int tile, positions, tiles):

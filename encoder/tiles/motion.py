@@ -6,7 +6,8 @@ CopyRect encoders do: a hash of every 64-pixel strip of every changed row, in th
 and in the previous one, votes for the shift that maps the most rows of one onto rows of
 the other (only rows whose hash is unique in the previous frame vote, so blank lines do not);
 the strips that agree on the winning shift, widened pixel by pixel, and the rows that match
-under it give the rectangle. That rectangle becomes a pane (:mod:`.panes`) whose cells are
+under it give the rectangle. Without a vertical winner, the same vote on columns (hashes of
+64-row bands) finds a horizontal scroll. That rectangle becomes a pane (:mod:`.panes`) whose cells are
 those of the base grid (so they keep their ids), moved by the shift; a pane that scrolls
 again moves its cells along. Every cell is then compared exactly, pixel by pixel, with the
 previous frame under its shift: the hashes only propose, nothing is assumed to have moved.
@@ -197,78 +198,97 @@ class Motion:
 
     # -- detection ----------------------------------------------------------------------
     def _detect(self, rows: np.ndarray, prev: np.ndarray, positions: np.ndarray, bbox: tuple):
-        """(rect, dx, dy) of a vertical scroll in the changed box, or None."""
+        """(rect, dx, dy) of a vertical scroll in the changed box, else of a horizontal one, or None."""
         x0, y0, x1, y1 = bbox
-        strips = (x1 - x0) // STRIP
-        n = y1 - y0
-        if strips < 1 or n < 2 * MIN_ROWS:
-            return None
         k, ch = self.k, self.channels
-        cur = k.row_hashes(rows, ch, x0, STRIP, strips, y0, y1)
-        old = k.row_hashes(prev, ch, x0, STRIP, strips, y0, y1)
-        salt = (np.arange(strips, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15))[None, :]
-        old_keys = (old ^ salt).reshape(-1)
-        keys, first, counts = np.unique(old_keys, return_index=True, return_counts=True)
-        keys, first = keys[counts == 1], first[counts == 1]
-        if len(keys) < MIN_ROWS:
-            return None
-        cur_keys = (cur ^ salt).reshape(-1)
-        at = np.minimum(np.searchsorted(keys, cur_keys), len(keys) - 1)
-        hit = keys[at] == cur_keys
-        src_row = first[at] // strips
-        row = np.arange(len(cur_keys)) // strips
-        strip = np.arange(len(cur_keys)) % strips
-        dy = src_row - row  # cur[y] == prev[y + dy]
-        vote = hit & (dy != 0)
-        if vote.sum() < MIN_ROWS:
-            return None
-        tally = np.bincount(strip[vote] * (2 * n) + dy[vote] + n, minlength=strips * 2 * n).reshape(strips, 2 * n)
-        best = int(np.argmax(tally.sum(axis=0)))
-        shift = best - n
-        good = tally[:, best] >= MIN_ROWS
-        if not good.any():
-            return None
-        runs = np.flatnonzero(np.diff(np.concatenate([[0], good.astype(np.int8), [0]])))
-        starts, stops = runs[::2], runs[1::2]
-        widest = int(np.argmax(stops - starts))
-        sa, sb = int(starts[widest]), int(stops[widest])
-        ys = np.arange(n)
-        src = ys + shift
-        ok = (src >= 0) & (src < n)
-        match = np.zeros(n, bool)
-        match[ok] = (cur[ok, sa:sb] == old[src[ok], sa:sb]).all(axis=1)
-        matched = np.flatnonzero(match)
-        if len(matched) < MIN_ROWS:
-            return None
-        ra, rb = int(matched[0]), int(matched[-1]) + 1
-        if shift > 0:   # content moved up: new rows came in below
-            rb = min(n, rb + shift)
-        else:
-            ra = max(0, ra + shift)
-        top, bottom = y0 + ra, y0 + rb
-        left, right = self._widen(rows, prev, x0 + sa * STRIP, x0 + sb * STRIP, y0 + int(matched[0]),
-                                  y0 + int(matched[-1]) + 1, shift, x0, x1)
-        return (left, top, right, bottom), 0, -shift
+        if (x1 - x0) // STRIP and y1 - y0 >= 2 * MIN_ROWS:
+            strips = (x1 - x0) // STRIP
+            vote = _vote(k.row_hashes(rows, ch, x0, STRIP, strips, y0, y1),
+                         k.row_hashes(prev, ch, x0, STRIP, strips, y0, y1))
+            if vote is not None:
+                shift, sa, sb, ma, mb, ra, rb = vote
+                left, right = self._widen(rows, prev, (x0 + sa * STRIP, x0 + sb * STRIP), (y0 + ma, y0 + mb),
+                                          shift, (x0, x1), across=True)
+                return (left, y0 + ra, right, y0 + rb), 0, -shift
+        if (y1 - y0) // STRIP and x1 - x0 >= 2 * MIN_ROWS:
+            bands = (y1 - y0) // STRIP
+            vote = _vote(k.col_hashes(rows, ch, y0, STRIP, bands, x0, x1),
+                         k.col_hashes(prev, ch, y0, STRIP, bands, x0, x1))
+            if vote is not None:
+                shift, sa, sb, ma, mb, ra, rb = vote
+                top, bottom = self._widen(rows, prev, (y0 + sa * STRIP, y0 + sb * STRIP), (x0 + ma, x0 + mb),
+                                          shift, (y0, y1), across=False)
+                return (x0 + ra, top, x0 + rb, bottom), -shift, 0
+        return None
 
-    def _widen(self, rows, prev, left: int, right: int, ya: int, yb: int, shift: int, lo: int, hi: int):
-        """Move the strips' edges outwards, pixel by pixel, while the columns match under the shift."""
+    def _widen(self, rows, prev, edges: tuple, span: tuple, shift: int, limits: tuple, across: bool):
+        """Move the strips' ``edges`` outwards, pixel by pixel, while the lines across them
+        (columns of a vertical scroll, rows of a horizontal one) match under the shift over
+        ``span``, within ``limits``."""
         ch = self.channels
-        span = slice(ya, yb)
-        source = slice(ya + shift, yb + shift)
+        a, b = span
 
-        def equal(a: int, b: int) -> np.ndarray:
-            cur = rows[span, a * ch:b * ch].reshape(yb - ya, b - a, ch)
-            old = prev[source, a * ch:b * ch].reshape(yb - ya, b - a, ch)
-            return (cur == old).all(axis=(0, 2))
-        a = max(lo, left - STRIP)
-        if a < left:
-            same = equal(a, left)[::-1]
+        def equal(lo: int, hi: int) -> np.ndarray:
+            if across:
+                cur = rows[a:b, lo * ch:hi * ch].reshape(b - a, hi - lo, ch)
+                old = prev[a + shift:b + shift, lo * ch:hi * ch].reshape(b - a, hi - lo, ch)
+                return (cur == old).all(axis=(0, 2))
+            cur = rows[lo:hi, a * ch:b * ch]
+            old = prev[lo:hi, (a + shift) * ch:(b + shift) * ch]
+            return (cur == old).all(axis=1)
+        left, right = edges
+        lo = max(limits[0], left - STRIP)
+        if lo < left:
+            same = equal(lo, left)[::-1]
             left -= len(same) if same.all() else int(np.argmin(same))
-        b = min(hi, right + STRIP)
-        if b > right:
-            same = equal(right, b)
+        hi = min(limits[1], right + STRIP)
+        if hi > right:
+            same = equal(right, hi)
             right += len(same) if same.all() else int(np.argmin(same))
         return left, right
+
+
+def _vote(cur: np.ndarray, old: np.ndarray):
+    """The shift of lines (rows, or columns) that most strips agree on, from their hashes
+    (``[line, strip]``, this frame and the previous): ``(shift, first strip, end strip,
+    first matched line, end of matched lines, first line, end line)`` with ``cur[line] ==
+    old[line + shift]`` over the strips, the lines widened by the shift on the side that
+    scrolled into view; None without a clear winner. Only lines whose hash is unique in the
+    previous frame (per strip) vote, so repeated lines (blank ones) do not."""
+    n, strips = cur.shape
+    salt = (np.arange(strips, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15))[None, :]
+    keys, first, counts = np.unique((old ^ salt).reshape(-1), return_index=True, return_counts=True)
+    keys, first = keys[counts == 1], first[counts == 1]
+    if len(keys) < MIN_ROWS:
+        return None
+    cur_keys = (cur ^ salt).reshape(-1)
+    at = np.minimum(np.searchsorted(keys, cur_keys), len(keys) - 1)
+    line = np.arange(len(cur_keys)) // strips
+    strip = np.arange(len(cur_keys)) % strips
+    shift = first[at] // strips - line
+    vote = (keys[at] == cur_keys) & (shift != 0)
+    if vote.sum() < MIN_ROWS:
+        return None
+    tally = np.bincount(strip[vote] * (2 * n) + shift[vote] + n, minlength=strips * 2 * n).reshape(strips, 2 * n)
+    best = int(np.argmax(tally.sum(axis=0)))
+    good = tally[:, best] >= MIN_ROWS
+    if not good.any():
+        return None
+    shift = best - n
+    runs = np.flatnonzero(np.diff(np.concatenate([[0], good.astype(np.int8), [0]])))
+    widest = int(np.argmax(runs[1::2] - runs[::2]))
+    sa, sb = int(runs[::2][widest]), int(runs[1::2][widest])
+    lines = np.arange(n)
+    src = lines + shift
+    ok = (src >= 0) & (src < n)
+    match = np.zeros(n, bool)
+    match[ok] = (cur[ok, sa:sb] == old[src[ok], sa:sb]).all(axis=1)
+    matched = np.flatnonzero(match)
+    if len(matched) < MIN_ROWS:
+        return None
+    ma, mb = int(matched[0]), int(matched[-1]) + 1
+    ra, rb = (ma, min(n, mb + shift)) if shift > 0 else (max(0, ma + shift), mb)  # + what came into view
+    return shift, sa, sb, ma, mb, ra, rb
 
 
 class PaneIds:

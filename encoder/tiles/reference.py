@@ -133,17 +133,37 @@ def row_hashes(image, channels: int, x0: int, strip: int, strips: int, y0: int, 
     """``uint64[y1 - y0, strips]``: the native kernel's hash of each strip of each row."""
     n = strip * channels
     part = image[y0:y1, x0 * channels:(x0 + strip * strips) * channels].reshape(y1 - y0, strips, n)
-    h = np.full(part.shape[:2], n, np.uint64)
-    words = n // 8
+    lanes = [np.full(part.shape[:2], n, np.uint64)] + [np.zeros(part.shape[:2], np.uint64) for _ in range(3)]
+    blocks = n // 32
     with np.errstate(over="ignore"):
-        if words:
-            w = np.ascontiguousarray(part[:, :, :words * 8]).view("<u8")
-            for i in range(words):
-                h = (h ^ w[:, :, i]) * np.uint64(0x9E3779B185EBCA87)
-                h ^= h >> np.uint64(29)
-        for i in range(words * 8, n):
+        if blocks:
+            w = np.ascontiguousarray(part[:, :, :blocks * 32]).view("<u8")
+            for i in range(blocks * 4):
+                lane = lanes[i % 4]
+                lane ^= w[:, :, i]
+                lane *= np.uint64(0x9E3779B185EBCA87)
+                if i % 4 == 3:
+                    for v in lanes:
+                        v ^= v >> np.uint64(29)
+        h = lanes[0] ^ (lanes[1] * np.uint64(0xC2B2AE3D27D4EB4F)) ^ (lanes[2] * np.uint64(0x165667B19E3779F9)) \
+            ^ (lanes[3] * np.uint64(0x85EBCA77C2B2AE63))
+        for i in range(blocks * 32, n):
             h = (h ^ part[:, :, i].astype(np.uint64)) * np.uint64(0x9E3779B185EBCA87)
     return h
+
+
+def col_hashes(image, channels: int, y0: int, band: int, bands: int, x0: int, x1: int) -> np.ndarray:
+    """``uint64[x1 - x0, bands]``: the native kernel's hash of each band of rows of each column."""
+    pixels = image[y0:y0 + band * bands, x0 * channels:x1 * channels].reshape(bands, band, x1 - x0, channels)
+    v = np.zeros(pixels.shape[:3], np.uint64)
+    for c in range(channels):  # the pixel's bytes as a little-endian number
+        v |= pixels[..., c].astype(np.uint64) << np.uint64(8 * c)
+    h = np.full((bands, x1 - x0), band * channels, np.uint64)
+    with np.errstate(over="ignore"):
+        for y in range(band):
+            h = (h ^ v[:, y]) * np.uint64(0x9E3779B185EBCA87)
+            h ^= h >> np.uint64(29)
+    return np.ascontiguousarray(h.T)
 
 
 class TileStore:

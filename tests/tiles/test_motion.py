@@ -31,6 +31,8 @@ def test_motion_kernels_match_reference(channels, seed):
         strip = int(rng.integers(1, 9))
         assert np.array_equal(native.row_hashes(a, channels, 0, strip, w // strip, 0, h),
                               ref.row_hashes(a, channels, 0, strip, w // strip, 0, h))
+        assert np.array_equal(native.col_hashes(a, channels, 1, strip, (h - 1) // strip, 1, w),
+                              ref.col_hashes(a, channels, 1, strip, (h - 1) // strip, 1, w))
         dx, dy = int(rng.integers(-4, 5)), int(rng.integers(-4, 5))
         x0, y0, x1, y1 = max(0, dx), max(0, dy), min(w, w + dx), min(h, h + dy)
         if x1 > x0 and y1 > y0:
@@ -170,6 +172,17 @@ def test_a_scroll_is_found_by_any_number_of_pixels(tmp_path):
     check(tmp_path / "m.enc", frames)
     assert report["motion_frames"] == 3 and report["panes_created"] == 1
     assert report["pane_tiles"] < 3 * 21 * 3  # the rows that came into view, not the view
+
+
+def test_a_horizontal_scroll_is_found(tmp_path):
+    rng = np.random.default_rng(4)
+    sheet = rng.integers(0, 255, (260, 1200, 3), dtype=np.uint8)  # a wide spreadsheet
+    frames = [np.full((300, 420, 3), 40, np.uint8) for _ in range(5)]
+    for f, x in zip(frames, (0, 13, 13 + 70, 13 + 70 - 29, 500)):
+        f[20:280, 10:400] = sheet[:, x:x + 390]
+    report = write(tmp_path / "m.enc", frames)
+    check(tmp_path / "m.enc", frames)
+    assert report["motion_frames"] == 3 and report["panes_created"] == 1  # the jump past the view is no motion
 
 
 def bad(message):
