@@ -109,10 +109,18 @@ def hashes(tiles: np.ndarray) -> set:
 
 
 def tiles_in_frames(reader, screens=None) -> set:
-    """Hashes of every tile of every frame of the shard."""
+    """Hashes of every tile of every frame of the shard: cut on the screen's grid, and on the
+    grid of each pane (a region that scrolled: its tiles are aligned to its content)."""
+    from encoder.backends import tile_kernels
     found: set = set()
+    frames = reader._frames()
     for s in (reader.frame_screens() if screens is None else screens):
         tile = reader.frame_info(0, s)["tile"]
-        for f in reader.iter_frames(screen=s, copy=False):
+        for row, f in zip(frames.index.rows(s).tolist(), reader.iter_frames(screen=s, copy=False)):
             found |= hashes(frame_tiles(f, tile))
+            for p in frames.grid(row)[1].values():
+                rows, cols = np.divmod(np.arange(p.ids.size), p.ids.shape[1])
+                channels = 1 if f.ndim == 2 else f.shape[2]
+                found |= hashes(tile_kernels("native").gather_cells(
+                    f.reshape(f.shape[0], -1), channels, tile, p.cx, p.cy, rows + p.r0, cols + p.c0))
     return found
