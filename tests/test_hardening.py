@@ -166,10 +166,10 @@ def test_mutated_shards_long(seeds):
 # -- limits, on write and on read ------------------------------------------------------------
 def test_limits_are_the_documented_ones():
     doc = (Path(__file__).parent.parent / "docs" / "format.md").read_text()
-    for value in ("131,072", "1 MiB", "4 MiB", "256 MiB", "64", "16,384"):
+    for value in ("131,072", "2 MiB", "4 MiB", "256 MiB", "64", "16,384"):
         assert value in doc
     assert (fmt.MAX_BLOCK_ROWS, fmt.MAX_CHUNK_RAW, fmt.MAX_VALUE_BYTES, fmt.MAX_STREAMS, fmt.MAX_COLUMNS) == \
-        (131072, 1 << 20, 4 << 20, 64, 64)
+        (131072, 2 << 20, 4 << 20, 64, 64)
     from encoder.codecs import MAX_SECTION
     assert MAX_SECTION == fmt.MAX_CHUNK_RAW
 

@@ -21,7 +21,7 @@ from .reference import DELTA, FOR
 kernels = codec_kernels()
 
 #: Largest section a writer produces / a reader accepts, in decompressed bytes.
-MAX_SECTION = 1 << 20
+MAX_SECTION = 2 << 20
 #: Below this many plane bytes, all planes of a column share one section (fewer frames).
 GROUP_BYTES = 16 << 10
 #: Rows of the sample on which the delta and frame-of-reference transforms compete.

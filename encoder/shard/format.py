@@ -43,7 +43,7 @@ TAIL = struct.Struct("<QIIQ8s")         # footer offset, length, raw length, che
 
 # Documented limits, enforced on write and on read (docs/format.md, "Limits").
 MAX_BLOCK_ROWS = 1 << 17
-MAX_CHUNK_RAW = 1 << 20       # decompressed bytes of one chunk (= codecs.MAX_SECTION)
+MAX_CHUNK_RAW = 2 << 20       # decompressed bytes of one chunk (= codecs.MAX_SECTION; 1 MiB before 1.3)
 MAX_BLOCK_RAW = 256 << 20     # decompressed bytes of all chunks of one block
 MAX_CODEC_TABLES = 64 << 10   # a numeric column holds at most 8 bytes per row plus this
 MAX_METADATA = 1 << 20

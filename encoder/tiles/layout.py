@@ -38,7 +38,7 @@ MAX_SIDE = 16384
 #: Tile sizes (pixels) a writer may choose; 16 measured best on real 1080p desktops.
 MIN_TILE, MAX_TILE, DEFAULT_TILE = 4, 256, 16
 #: Largest raw page: the container's bound on a decompressed chunk (encoder.codecs.MAX_SECTION).
-MAX_PAGE_BYTES = 1 << 20
+MAX_PAGE_BYTES = 2 << 20
 #: Tile ids are below this (they fit the uint32 a grid decoder keeps).
 MAX_TILE_ID = (1 << 32) - 1
 #: Screens are numbered 0..255.

@@ -47,9 +47,9 @@ class FrameOptions:
     page_bytes: int = MAX_PAGE_BYTES
     store_bytes: int = 64 << 20
     block_frames: int = 64
-    page_budget: int = 12             # refreshes keep a frame within this many pages (0: no refresh)
+    page_budget: int = 6              # refreshes keep a frame within this many pages (0: no refresh)
     refresh_frames: int = 16          # frames of a screen between refreshes
-    reach_pages: int = 32             # hits outside these recent pages and the screen's own are copied
+    reach_pages: int = 16             # hits outside these recent pages and the screen's own are copied
     motion: bool = True               # scrolled content keeps its tiles (panes, format 1.3)
     max_pending_bytes: int = 32 << 20
     background: bool | None = None    # None: as the shard writer

@@ -380,7 +380,7 @@ def test_bad_arguments_raise_clear_errors():
         with pytest.raises(LimitError):
             w.configure_frames(tile=2)
         with pytest.raises(LimitError):
-            w.configure_frames(page_bytes=2 << 20)
+            w.configure_frames(page_bytes=(2 << 20) + 1)
         w.add_frame(0, image)
         with pytest.raises(EncoderError):
             w.configure_frames(tile=32)
