@@ -448,6 +448,56 @@ def col_hashes(image, int channels, int y0, int band, int bands, int x0, int x1)
     return out
 
 
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def shift_votes(cur, old):
+    """``int32[strips, 2n]``: for each strip (column of ``cur`` and ``old``, ``uint64[n,
+    strips]`` line hashes), how many lines ``y`` find their hash at exactly one line ``j`` of
+    ``old``'s strip, with ``j != y``, counted at ``j - y + n``."""
+    if not isinstance(cur, np.ndarray) or not isinstance(old, np.ndarray) or cur.dtype != np.uint64 \
+            or old.dtype != np.uint64 or cur.ndim != 2 or cur.shape != old.shape:
+        raise TypeError("cur and old must be uint64 arrays of one 2-D shape")
+    cur = np.ascontiguousarray(cur)
+    old = np.ascontiguousarray(old)
+    cdef Py_ssize_t n = cur.shape[0], strips = cur.shape[1]
+    cdef Py_ssize_t size = 16, s, y, slot, j
+    while size < 2 * n:
+        size *= 2
+    out = np.zeros((strips, 2 * n), np.int32)
+    keys = np.empty(size, np.uint64)
+    rows = np.empty(size, np.int64)
+    cdef const uint64_t[:, ::1] c = cur
+    cdef const uint64_t[:, ::1] o = old
+    cdef int32_t[:, ::1] votes = out
+    cdef uint64_t[::1] k = keys
+    cdef int64_t[::1] r = rows
+    cdef uint64_t h
+    cdef Py_ssize_t mask = size - 1
+    with nogil:
+        for s in range(strips):
+            for slot in range(size):
+                r[slot] = -1  # empty
+            for y in range(n):  # the old lines: row index, or -2 when the hash repeats
+                h = o[y, s]
+                slot = <Py_ssize_t>((h * 0x9E3779B97F4A7C15ULL) >> 40) & mask
+                while r[slot] != -1 and k[slot] != h:
+                    slot = (slot + 1) & mask
+                if r[slot] == -1:
+                    k[slot] = h
+                    r[slot] = y
+                else:
+                    r[slot] = -2
+            for y in range(n):
+                h = c[y, s]
+                slot = <Py_ssize_t>((h * 0x9E3779B97F4A7C15ULL) >> 40) & mask
+                while r[slot] != -1 and k[slot] != h:
+                    slot = (slot + 1) & mask
+                j = r[slot]
+                if j >= 0 and j != y:
+                    votes[s, j - y + n] += 1
+    return out
+
+
 def scatter(image, int channels, int tile, positions, tiles):
     """Write ``tiles`` (as :func:`gather` returns them) back at ``positions`` of ``image``."""
     _image(image, "image")

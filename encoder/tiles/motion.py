@@ -203,7 +203,7 @@ class Motion:
         k, ch = self.k, self.channels
         if (x1 - x0) // STRIP and y1 - y0 >= 2 * MIN_ROWS:
             strips = (x1 - x0) // STRIP
-            vote = _vote(k.row_hashes(rows, ch, x0, STRIP, strips, y0, y1),
+            vote = _vote(k, k.row_hashes(rows, ch, x0, STRIP, strips, y0, y1),
                          k.row_hashes(prev, ch, x0, STRIP, strips, y0, y1))
             if vote is not None:
                 shift, sa, sb, ma, mb, ra, rb = vote
@@ -212,7 +212,7 @@ class Motion:
                 return (left, y0 + ra, right, y0 + rb), 0, -shift
         if (y1 - y0) // STRIP and x1 - x0 >= 2 * MIN_ROWS:
             bands = (y1 - y0) // STRIP
-            vote = _vote(k.col_hashes(rows, ch, y0, STRIP, bands, x0, x1),
+            vote = _vote(k, k.col_hashes(rows, ch, y0, STRIP, bands, x0, x1),
                          k.col_hashes(prev, ch, y0, STRIP, bands, x0, x1))
             if vote is not None:
                 shift, sa, sb, ma, mb, ra, rb = vote
@@ -229,13 +229,11 @@ class Motion:
         a, b = span
 
         def equal(lo: int, hi: int) -> np.ndarray:
-            if across:
-                cur = rows[a:b, lo * ch:hi * ch].reshape(b - a, hi - lo, ch)
-                old = prev[a + shift:b + shift, lo * ch:hi * ch].reshape(b - a, hi - lo, ch)
-                return (cur == old).all(axis=(0, 2))
-            cur = rows[lo:hi, a * ch:b * ch]
-            old = prev[lo:hi, (a + shift) * ch:(b + shift) * ch]
-            return (cur == old).all(axis=1)
+            if across:  # which columns of [lo, hi) match over the rows a..b
+                differs = (rows[a:b, lo * ch:hi * ch] != prev[a + shift:b + shift, lo * ch:hi * ch]).any(axis=0)
+                return ~differs.reshape(hi - lo, ch).any(axis=1)
+            differs = rows[lo:hi, a * ch:b * ch] != prev[lo:hi, (a + shift) * ch:(b + shift) * ch]
+            return ~differs.any(axis=1)
         left, right = edges
         lo = max(limits[0], left - STRIP)
         if lo < left:
@@ -248,29 +246,19 @@ class Motion:
         return left, right
 
 
-def _vote(cur: np.ndarray, old: np.ndarray):
+def _vote(k, cur: np.ndarray, old: np.ndarray):
     """The shift of lines (rows, or columns) that most strips agree on, from their hashes
     (``[line, strip]``, this frame and the previous): ``(shift, first strip, end strip,
     first matched line, end of matched lines, first line, end line)`` with ``cur[line] ==
     old[line + shift]`` over the strips, the lines widened by the shift on the side that
     scrolled into view; None without a clear winner. Only lines whose hash is unique in the
     previous frame (per strip) vote, so repeated lines (blank ones) do not."""
-    n, strips = cur.shape
-    salt = (np.arange(strips, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15))[None, :]
-    keys, first, counts = np.unique((old ^ salt).reshape(-1), return_index=True, return_counts=True)
-    keys, first = keys[counts == 1], first[counts == 1]
-    if len(keys) < MIN_ROWS:
+    n = cur.shape[0]
+    tally = k.shift_votes(cur, old)
+    total = tally.sum(axis=0)
+    best = int(np.argmax(total))
+    if total[best] < MIN_ROWS:
         return None
-    cur_keys = (cur ^ salt).reshape(-1)
-    at = np.minimum(np.searchsorted(keys, cur_keys), len(keys) - 1)
-    line = np.arange(len(cur_keys)) // strips
-    strip = np.arange(len(cur_keys)) % strips
-    shift = first[at] // strips - line
-    vote = (keys[at] == cur_keys) & (shift != 0)
-    if vote.sum() < MIN_ROWS:
-        return None
-    tally = np.bincount(strip[vote] * (2 * n) + shift[vote] + n, minlength=strips * 2 * n).reshape(strips, 2 * n)
-    best = int(np.argmax(tally.sum(axis=0)))
     good = tally[:, best] >= MIN_ROWS
     if not good.any():
         return None

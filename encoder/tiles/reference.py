@@ -166,6 +166,21 @@ def col_hashes(image, channels: int, y0: int, band: int, bands: int, x0: int, x1
     return np.ascontiguousarray(h.T)
 
 
+def shift_votes(cur: np.ndarray, old: np.ndarray) -> np.ndarray:
+    """``int32[strips, 2n]``: per strip, the lines ``y`` whose hash appears exactly once in
+    ``old``'s strip, at a line ``j != y``, counted at ``j - y + n``."""
+    n, strips = cur.shape
+    out = np.zeros((strips, 2 * n), np.int32)
+    for s in range(strips):
+        values, first, counts = np.unique(old[:, s], return_index=True, return_counts=True)
+        unique = dict(zip(values[counts == 1].tolist(), first[counts == 1].tolist()))
+        for y, h in enumerate(cur[:, s].tolist()):
+            j = unique.get(h)
+            if j is not None and j != y:
+                out[s, j - y + n] += 1
+    return out
+
+
 class TileStore:
     """The shard-wide content store of one tile size, and its open page.
 
