@@ -17,7 +17,7 @@ from .layout import FORMATS, MAX_SIDE
 
 _CAPTURE = ("stage", "gather", "tile_hash", "TileStore", "encode_full", "encode_delta", "scatter",
             "compare_shifted", "gather_cells", "row_hashes", "col_hashes", "shift_votes")
-_READ = ("decode_grid", "mark_pages", "assemble", "assemble_at", "assemble_bands")
+_READ = ("decode_grid", "mark_pages", "assemble", "assemble_at", "assemble_bands", "draw_cells")
 
 
 def _native_set() -> dict:

@@ -197,17 +197,16 @@ class FrameReader:
             if len(needed) > capacity:
                 raise EncoderError(f"frame row {row} needs {len(needed)} pages with its panes, the cache holds "
                                    f"{capacity}: configure_frame_cache() larger")
-            canvas = canvas or PaneCanvas(tile, ch)
+            canvas = canvas or PaneCanvas(tile)
             under = None
             if positions is not None and len(positions) <= 64:
                 under = tile_rects(positions, grid_shape(out.shape[0], out.shape[1] // ch, tile)[1], tile)
 
-            def put(buf, pane_ids):
-                self.k.assemble(buf, pane_ids, tile, ch, store.firsts, store.slots, store.pool)
-
-            def put_at(buf, pane_ids, cells):
-                self.k.assemble_at(buf, pane_ids, cells, tile, ch, store.firsts, store.slots, store.pool)
-            canvas.draw(out, panes or {}, put, put_at, under)
+            def draw(buf, pane, cells):
+                self.k.draw_cells(buf, pane.ids.reshape(-1), cells, pane.ids.shape[1], tile, ch,
+                                  pane.cx + pane.c0 * tile, pane.cy + pane.r0 * tile, pane.rect, store.firsts,
+                                  store.slots, store.pool)
+            canvas.draw(out, panes or {}, draw, under)
 
     def _panes_not_lost(self, row: int, store: CachedStore, panes: dict) -> None:
         if store.damaged:
@@ -234,7 +233,7 @@ class FrameReader:
                     continue
                 if buf is None or buf.shape != shape or not self.index.same_layout(last, row):
                     buf = np.empty(shape, np.uint8)
-                    canvas = PaneCanvas(int(self.index.tile[row]), CHANNELS[int(self.index.format[row])])
+                    canvas = PaneCanvas(int(self.index.tile[row]))
                     self.assemble(row, ids, buf.reshape(shape[0], -1), panes=panes, canvas=canvas)
                 else:
                     changed = np.flatnonzero(ids != last_ids)

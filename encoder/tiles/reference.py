@@ -390,3 +390,24 @@ def assemble_at(out, ids, positions, tile, channels, firsts, slots, pool):
         block = out[ty * tile:(ty + 1) * tile, tx * span:(tx + 1) * span]
         block[...] = src[:block.shape[0], :block.shape[1]]
     return missing
+
+
+def draw_cells(out, ids, cells, ncols, tile, channels, gx, gy, rect, firsts, slots, pool):
+    """What :func:`encoder.tiles._numba.draw_cells` does: pane cells into ``out``, clipped to ``rect``."""
+    x0, y0, x1, y1 = rect
+    missing = 0
+    for cell in np.asarray(cells).tolist():
+        r, c = divmod(cell, ncols)
+        cx, cy = gx + c * tile, gy + r * tile
+        xa, xb, ya, yb = max(cx, x0), min(cx + tile, x1), max(cy, y0), min(cy + tile, y1)
+        if xa >= xb or ya >= yb:
+            continue
+        tile_id = int(ids[cell])
+        page = int(np.searchsorted(firsts, tile_id, side="right")) - 1
+        if slots[page] < 0:
+            missing += 1
+            continue
+        span = tile * channels
+        src = pool[slots[page], (tile_id - int(firsts[page])) * span * tile:][:span * tile].reshape(tile, tile, channels)
+        out.reshape(out.shape[0], -1, channels)[ya:yb, xa:xb] = src[ya - cy:yb - cy, xa - cx:xb - cx]
+    return missing

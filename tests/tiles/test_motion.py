@@ -253,3 +253,21 @@ def test_changes_without_any_unique_row_are_not_motion(tmp_path):
     report = write(tmp_path / "m.enc", frames)
     check(tmp_path / "m.enc", frames)
     assert report["motion_frames"] == 0
+
+
+@pytest.mark.parametrize("channels", [1, 3, 4])
+def test_draw_cells_matches_reference(channels):
+    rng = np.random.default_rng(channels)
+    tile, tiles = 8, 12
+    pool = rng.integers(0, 256, (2, 6 * tile * tile * channels), dtype=np.uint8)
+    firsts, slots = np.array([0, 6], np.int64), np.array([1, 0], np.int32)
+    ids = rng.integers(0, tiles, 20).astype(np.int64)
+    for _ in range(20):
+        out = [rng.integers(0, 256, (30, 41 * channels), dtype=np.uint8)]
+        out.append(out[0].copy())
+        gx, gy = int(rng.integers(-10, 5)), int(rng.integers(-10, 5))
+        rect = (int(rng.integers(0, 10)), int(rng.integers(0, 10)), int(rng.integers(20, 42)), int(rng.integers(15, 31)))
+        cells = np.unique(rng.integers(0, 20, 9)).astype(np.int64)
+        got = [k.draw_cells(o, ids, cells, 5, tile, channels, gx, gy, rect, firsts, slots, pool)
+               for k, o in ((native, out[0]), (ref, out[1]))]
+        assert got[0] == got[1] and np.array_equal(*out)
