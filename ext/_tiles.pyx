@@ -398,10 +398,11 @@ cdef void _row_hashes(const uint8_t* image, Py_ssize_t row_bytes, Py_ssize_t cha
 @cython.wraparound(False)
 @cython.cdivision(True)
 cdef void _col_hashes(const uint8_t* image, Py_ssize_t row_bytes, Py_ssize_t channels, Py_ssize_t x0,
-                      Py_ssize_t x1, Py_ssize_t y0, Py_ssize_t band, Py_ssize_t bands,
+                      Py_ssize_t x1, Py_ssize_t y0, Py_ssize_t band, Py_ssize_t bands, Py_ssize_t step,
                       uint64_t* out) noexcept nogil:
-    """``_row_hashes`` turned on its side: a hash of each band of ``band`` rows of each column
-    (rows read in order, one accumulator per column, so memory is read sequentially)."""
+    """``_row_hashes`` turned on its side: a hash of each band of ``band`` rows of each column,
+    every ``step``-th row of the band (rows read in order, one accumulator per column, so memory
+    is read sequentially)."""
     cdef Py_ssize_t b, y, x, c, n = x1 - x0
     cdef const uint8_t* p
     cdef const uint32_t* q
@@ -412,8 +413,10 @@ cdef void _col_hashes(const uint8_t* image, Py_ssize_t row_bytes, Py_ssize_t cha
     for b in range(bands):
         for x in range(n):
             acc[x] = <uint64_t>(band * channels)
-        for y in range(y0 + b * band, y0 + (b + 1) * band):
+        y = y0 + b * band
+        while y < y0 + (b + 1) * band:
             p = image + y * row_bytes + x0 * channels
+            y += step
             if channels == 4:
                 q = <const uint32_t*>p  # rows of a C-contiguous uint8 array: unaligned loads are fine on x86/ARM64
                 for x in range(n):
@@ -431,20 +434,21 @@ cdef void _col_hashes(const uint8_t* image, Py_ssize_t row_bytes, Py_ssize_t cha
     free(acc)
 
 
-def col_hashes(image, int channels, int y0, int band, int bands, int x0, int x1):
-    """``uint64[x1 - x0, bands]``: a hash of each band of ``band`` rows from y0 on, per column."""
+def col_hashes(image, int channels, int y0, int band, int bands, int x0, int x1, int step=1):
+    """``uint64[x1 - x0, bands]``: a hash of each band of ``band`` rows from y0 on (every
+    ``step``-th row of it), per column."""
     _image(image, "image")
     cdef Py_ssize_t height = image.shape[0], row_bytes = image.shape[1]
     _grid_tiles(height, row_bytes, channels, 1)
     if band < 1 or bands < 0 or y0 < 0 or y0 + band * bands > height or x0 < 0 or x1 * channels > row_bytes \
-            or x1 < x0:
+            or x1 < x0 or step < 1:
         raise ValueError("bands or columns outside the image")
     out = np.empty((x1 - x0, bands), np.uint64)
     cdef const uint8_t[:, ::1] img = image
     cdef uint64_t[:, ::1] o = out
     if bands and x1 > x0:
         with nogil:
-            _col_hashes(&img[0, 0], row_bytes, channels, x0, x1, y0, band, bands, &o[0, 0])
+            _col_hashes(&img[0, 0], row_bytes, channels, x0, x1, y0, band, bands, step, &o[0, 0])
     return out
 
 

@@ -25,8 +25,9 @@ from .panes import MAX_PANE_ID, Pane, rewindow, window_of
 
 #: Changed tiles below which a frame is not searched for motion (typing, a cursor).
 MIN_TILES = 48
-#: Width of the strips whose row hashes vote (pixels), and the rows a shift needs.
-STRIP, MIN_ROWS = 64, 24
+#: Width of the strips whose row hashes vote (pixels), and the rows a shift needs; columns
+#: are hashed over every SAMPLE-th row of their band (horizontal scrolls are rare: 1/8 the cost).
+STRIP, MIN_ROWS, SAMPLE = 64, 24, 8
 #: Panes per screen the writer keeps; an unmoved pane is dissolved when this share of its cells changed.
 MAX_PANES, DISSOLVE = 4, 0.5
 
@@ -212,8 +213,8 @@ class Motion:
                 return (left, y0 + ra, right, y0 + rb), 0, -shift
         if (y1 - y0) // STRIP and x1 - x0 >= 2 * MIN_ROWS:
             bands = (y1 - y0) // STRIP
-            vote = _vote(k, k.col_hashes(rows, ch, y0, STRIP, bands, x0, x1),
-                         k.col_hashes(prev, ch, y0, STRIP, bands, x0, x1))
+            vote = _vote(k, k.col_hashes(rows, ch, y0, STRIP, bands, x0, x1, SAMPLE),
+                         k.col_hashes(prev, ch, y0, STRIP, bands, x0, x1, SAMPLE))
             if vote is not None:
                 shift, sa, sb, ma, mb, ra, rb = vote
                 top, bottom = self._widen(rows, prev, (y0 + sa * STRIP, y0 + sb * STRIP), (x0 + ma, x0 + mb),

@@ -152,15 +152,16 @@ def row_hashes(image, channels: int, x0: int, strip: int, strips: int, y0: int, 
     return h
 
 
-def col_hashes(image, channels: int, y0: int, band: int, bands: int, x0: int, x1: int) -> np.ndarray:
-    """``uint64[x1 - x0, bands]``: the native kernel's hash of each band of rows of each column."""
+def col_hashes(image, channels: int, y0: int, band: int, bands: int, x0: int, x1: int, step: int = 1) -> np.ndarray:
+    """``uint64[x1 - x0, bands]``: the native kernel's hash of each band of rows (every
+    ``step``-th row) of each column."""
     pixels = image[y0:y0 + band * bands, x0 * channels:x1 * channels].reshape(bands, band, x1 - x0, channels)
     v = np.zeros(pixels.shape[:3], np.uint64)
     for c in range(channels):  # the pixel's bytes as a little-endian number
         v |= pixels[..., c].astype(np.uint64) << np.uint64(8 * c)
     h = np.full((bands, x1 - x0), band * channels, np.uint64)
     with np.errstate(over="ignore"):
-        for y in range(band):
+        for y in range(0, band, step):
             h = (h ^ v[:, y]) * np.uint64(0x9E3779B185EBCA87)
             h ^= h >> np.uint64(29)
     return np.ascontiguousarray(h.T)

@@ -33,6 +33,8 @@ def test_motion_kernels_match_reference(channels, seed):
                               ref.row_hashes(a, channels, 0, strip, w // strip, 0, h))
         assert np.array_equal(native.col_hashes(a, channels, 1, strip, (h - 1) // strip, 1, w),
                               ref.col_hashes(a, channels, 1, strip, (h - 1) // strip, 1, w))
+        assert np.array_equal(native.col_hashes(a, channels, 1, strip, (h - 1) // strip, 1, w, 3),
+                              ref.col_hashes(a, channels, 1, strip, (h - 1) // strip, 1, w, 3))
         lines = rng.integers(0, 6, (h, 3)).astype(np.uint64)  # repeats: only unique lines vote
         moved = np.roll(lines, int(rng.integers(-5, 6)), axis=0)
         assert np.array_equal(native.shift_votes(moved, lines), ref.shift_votes(moved, lines))
