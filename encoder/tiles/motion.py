@@ -59,6 +59,13 @@ class Motion:
         self.rows, self.cols = grid_shape(height, width, tile)
         self.panes: dict[int, _Geometry] = {}
         self._hidden: tuple = ((), None)
+        # Row hashes of the previous frame (strips of STRIP px from x = origin), valid where
+        # known: a frame's hashes serve as the next frame's "previous" ones, so a scroll hashes
+        # once. The strips start where the changed box does (a scroll's box stays put).
+        self._origin = 0
+        self._hashes = np.zeros((height, width // STRIP), np.uint64)
+        self._known = np.zeros((height, width // STRIP), bool)
+        self._fresh = None   # (y0, y1, s0, s1, hashes) of this frame, once computed
         self.stats = {"motion_frames": 0, "panes_created": 0, "panes_dissolved": 0, "pane_tiles": 0}
 
     def stage(self, rows: np.ndarray, prev: np.ndarray, candidates) -> tuple:
@@ -73,6 +80,18 @@ class Motion:
         if not len(positions):
             return positions, np.empty((0, tile * tile * ch), np.uint8), []
         bbox = self._bbox(positions)
+        try:
+            return self._changed(rows, prev, candidates, positions, bbox)
+        finally:  # the rows of the box changed: their hashes are this frame's, or unknown
+            self._known[bbox[1]:bbox[3]] = False
+            if self._fresh is not None:
+                y0, y1, s0, s1, hashes = self._fresh
+                self._hashes[y0:y1, s0:s1] = hashes
+                self._known[y0:y1, s0:s1] = True
+                self._fresh = None
+
+    def _changed(self, rows, prev, candidates, positions, bbox) -> tuple:
+        k, ch, tile = self.k, self.channels, self.tile
         touched = [n for n, g in self.panes.items() if _area(_inter(g.rect, bbox)) and
                    self._meets(g.rect, positions)]
         moves, created = {}, None
@@ -202,13 +221,18 @@ class Motion:
         """(rect, dx, dy) of a vertical scroll in the changed box, else of a horizontal one, or None."""
         x0, y0, x1, y1 = bbox
         k, ch = self.k, self.channels
-        if (x1 - x0) // STRIP and y1 - y0 >= 2 * MIN_ROWS:
-            strips = (x1 - x0) // STRIP
-            vote = _vote(k, k.row_hashes(rows, ch, x0, STRIP, strips, y0, y1),
-                         k.row_hashes(prev, ch, x0, STRIP, strips, y0, y1))
+        if x0 % STRIP != self._origin:  # strips from elsewhere: forget the remembered ones
+            self._origin = x0 % STRIP
+            self._known[...] = False
+        s0, s1 = x0 // STRIP, (x1 - self._origin) // STRIP   # the strips inside the box
+        if s1 > s0 and y1 - y0 >= 2 * MIN_ROWS:
+            at = self._origin + s0 * STRIP
+            cur = k.row_hashes(rows, ch, at, STRIP, s1 - s0, y0, y1)
+            self._fresh = (y0, y1, s0, s1, cur)
+            vote = _vote(k, cur, self._previous_hashes(prev, y0, y1, s0, s1))
             if vote is not None:
                 shift, sa, sb, ma, mb, ra, rb = vote
-                left, right = self._widen(rows, prev, (x0 + sa * STRIP, x0 + sb * STRIP), (y0 + ma, y0 + mb),
+                left, right = self._widen(rows, prev, (at + sa * STRIP, at + sb * STRIP), (y0 + ma, y0 + mb),
                                           shift, (x0, x1), across=True)
                 return (left, y0 + ra, right, y0 + rb), 0, -shift
         if (y1 - y0) // STRIP and x1 - x0 >= 2 * MIN_ROWS:
@@ -221,6 +245,17 @@ class Motion:
                                           shift, (y0, y1), across=False)
                 return (x0 + ra, top, x0 + rb, bottom), -shift, 0
         return None
+
+    def _previous_hashes(self, prev: np.ndarray, y0: int, y1: int, s0: int, s1: int) -> np.ndarray:
+        """Row hashes of the previous frame: remembered, or computed for the rows not known."""
+        out = self._hashes[y0:y1, s0:s1].copy()
+        missing = np.flatnonzero(~self._known[y0:y1, s0:s1].all(axis=1))
+        if len(missing):
+            breaks = np.flatnonzero(np.diff(missing) > 1)
+            for a, b in zip(missing[np.r_[0, breaks + 1]], missing[np.r_[breaks, len(missing) - 1]] + 1):
+                out[a:b] = self.k.row_hashes(prev, self.channels, self._origin + s0 * STRIP, STRIP, s1 - s0,
+                                             y0 + a, y0 + b)
+        return out
 
     def _widen(self, rows, prev, edges: tuple, span: tuple, shift: int, limits: tuple, across: bool):
         """Move the strips' ``edges`` outwards, pixel by pixel, while the lines across them
