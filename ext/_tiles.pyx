@@ -113,17 +113,26 @@ cdef Py_ssize_t _stage(const uint8_t* image, uint8_t* prev, Py_ssize_t height,
     """
     cdef Py_ssize_t span = tile * channels, width = row_bytes // channels
     cdef Py_ssize_t cols = (width + tile - 1) // tile, rows = (height + tile - 1) // tile
-    cdef Py_ssize_t ty, tx, y, y0, y1, x0, xb, p, count = 0
+    cdef Py_ssize_t ty, tx, y, y0, y1, x0, xb, p, remaining, count = 0
     cdef const uint8_t* row
     cdef uint8_t* old
     for ty in range(rows):
         y0 = ty * tile
         y1 = min(y0 + tile, height)
+        remaining = cols  # tiles of the band that may still turn out changed
+        if candidates != NULL:
+            remaining = 0
+            for tx in range(cols):
+                remaining += candidates[ty * cols + tx] != 0
+            if remaining == 0:
+                continue
         if memcmp(image + y0 * row_bytes, prev + y0 * row_bytes, (y1 - y0) * row_bytes) == 0:
             continue
         for tx in range(cols):
             first[tx] = -1  # not changed (yet), or not a candidate
         for y in range(y0, y1):
+            if remaining == 0:  # every tile of the band is known to have changed
+                break
             row = image + y * row_bytes
             old = prev + y * row_bytes
             if memcmp(row, old, row_bytes) == 0:
@@ -135,6 +144,7 @@ cdef Py_ssize_t _stage(const uint8_t* image, uint8_t* prev, Py_ssize_t height,
                 xb = min(span, row_bytes - x0)
                 if _differs(row + x0, old + x0, xb):
                     first[tx] = y
+                    remaining -= 1
         for tx in range(cols):
             if first[tx] < 0:
                 continue
