@@ -210,43 +210,6 @@ def _assemble_positions(out, row_w, height, ids, positions, tile, span_w, cols, 
     return missing
 
 
-@njit(cache=True, nogil=True)
-def _draw_cells(out, row_px, height, ids, cells, ncols, tile, gx, gy, x0, y0, x1, y1, firsts, slots, pool, page_px):
-    """Pane cells (flat indices into a window of ``ncols`` columns whose cell 0 has its top
-    left pixel at (gx, gy)) clipped to [x0, x1) x [y0, y1); ``out`` and ``pool`` are flat
-    views in *pixels* (words of one pixel: uint32 for 4 channels, else bytes, with sizes
-    scaled by the caller). Returns how many cells were not resident."""
-    missing = 0
-    tile_px = tile * tile
-    for i in range(cells.shape[0]):
-        cell = cells[i]
-        r = cell // ncols
-        c = cell - r * ncols
-        cx = gx + c * tile
-        cy = gy + r * tile
-        xa = max(cx, x0)
-        xb = min(cx + tile, x1)
-        ya = max(cy, y0)
-        yb = min(cy + tile, y1)
-        if xa >= xb or ya >= yb:
-            continue
-        tile_id = ids[cell]
-        page = _page_of(firsts, tile_id)
-        slot = slots[page]
-        if slot < 0:
-            missing += 1
-            continue
-        src = slot * page_px + (tile_id - firsts[page]) * tile_px + (ya - cy) * tile + (xa - cx)
-        dst = ya * row_px + xa
-        w = xb - xa
-        for _ in range(ya, yb):
-            for k in range(w):
-                out[dst + k] = pool[src + k]
-            dst += row_px
-            src += tile
-    return missing
-
-
 def draw_cells(out, ids, cells, ncols, tile, channels, gx, gy, rect, firsts, slots, pool):
     """Write the pane cells ``cells`` (int64 flat indices into ``ids``, a window of ``ncols``
     columns whose cell 0 has its top left pixel at (gx, gy)) into ``out`` (``height x
@@ -255,16 +218,20 @@ def draw_cells(out, ids, cells, ncols, tile, channels, gx, gy, rect, firsts, slo
     x0, y0, x1, y1 = rect
     if channels == 4 and out.ctypes.data % 4 == 0 and pool.ctypes.data % 4 == 0:  # a pixel is one uint32
         return _draw_cells(out.reshape(-1).view(np.uint32), out.shape[1] // 4, out.shape[0], ids, cells, ncols,
-                           tile, gx, gy, x0, y0, x1, y1, firsts, slots, pool.reshape(-1).view(np.uint32),
+                           tile, 1, gx, gy, x0, y0, x1, y1, firsts, slots, pool.reshape(-1).view(np.uint32),
                            pool.shape[1] // 4)
-    return _draw_bytes(out.reshape(-1), out.shape[1], out.shape[0], ids, cells, ncols, tile, channels, gx, gy,
+    return _draw_cells(out.reshape(-1), out.shape[1], out.shape[0], ids, cells, ncols, tile, channels, gx, gy,
                        x0, y0, x1, y1, firsts, slots, pool.reshape(-1), pool.shape[1])
 
 
 @njit(cache=True, nogil=True)
-def _draw_bytes(out, row_bytes, height, ids, cells, ncols, tile, ch, gx, gy, x0, y0, x1, y1, firsts, slots, pool,
-                page_bytes):
-    """:func:`_draw_cells` for pixels of ``ch`` bytes, in bytes."""
+def _draw_cells(out, row_w, height, ids, cells, ncols, tile, ch, gx, gy, x0, y0, x1, y1, firsts, slots, pool,
+                page_w):
+    """Pane cells (flat indices into a window of ``ncols`` columns whose cell 0 has its top
+    left pixel at (gx, gy)) clipped to [x0, x1) x [y0, y1). ``out`` and ``pool`` are flat
+    views in words of which a pixel takes ``ch`` (uint32 words of one 4-byte pixel, or bytes),
+    ``row_w`` and ``page_w`` their row and page sizes in words. Returns how many cells were
+    not resident."""
     missing = 0
     span = tile * ch
     for i in range(cells.shape[0]):
@@ -285,13 +252,13 @@ def _draw_bytes(out, row_bytes, height, ids, cells, ncols, tile, ch, gx, gy, x0,
         if slot < 0:
             missing += 1
             continue
-        src = slot * page_bytes + (tile_id - firsts[page]) * span * tile + (ya - cy) * span + (xa - cx) * ch
-        dst = ya * row_bytes + xa * ch
+        src = slot * page_w + (tile_id - firsts[page]) * span * tile + (ya - cy) * span + (xa - cx) * ch
+        dst = ya * row_w + xa * ch
         w = (xb - xa) * ch
         for _ in range(ya, yb):
             for k in range(w):
                 out[dst + k] = pool[src + k]
-            dst += row_bytes
+            dst += row_w
             src += span
     return missing
 
