@@ -11,6 +11,11 @@ Scenarios:
   paging, ``clear``).
 * ``browser``: Chromium on the local Python documentation beside an xterm; scrolling,
   following pages, typing in the terminal, switching between the two windows.
+* ``build-log``, ``editor``, ``browser-scroll``, ``windows``, ``gtk-dialogs``, ``animation``:
+  the rest of the screen corpus (``bench/screen_corpus.py``), set up and driven by
+  ``bench/desktop_scenarios.py``: fast-scrolling build and test output with ``git log -p`` in
+  ``less``, vim, Chromium scrolling and following links, windows dragged and switched, a
+  dialog-heavy GTK application, a region that animates beside a terminal.
 
 Outputs (any combination):
 
@@ -19,14 +24,19 @@ Outputs (any combination):
 * ``--record DIR``: ``encoder record`` records the desktop (XRecord input, focus, XShm frames)
   while the driver works; how the bundled ``encoder demo`` session was made;
 * ``--cache DIR``: the raw frames, zstd-1 compressed in chunks (``frames-00000.npy.zst``,
-  ``times.npy``), for benchmarks to replay the same frames to every codec.
+  ``times.npy``), for benchmarks to replay the same frames to every codec: :func:`load_cache`
+  (all at once) or :func:`iter_cache` (chunk by chunk); ``step=5`` of a 10 fps capture is the
+  2 fps sequence.
 
 Needs (Debian): ``apt-get install xvfb xdotool xterm openbox chromium fonts-dejavu-core
-python3-doc`` and ``pip install mss``. Examples::
+python3-doc`` and ``pip install mss``; ``editor`` needs vim, ``build-log`` git, ``gtk-dialogs``
+``python3-gi gir1.2-gtk-3.0`` for ``/usr/bin/python3``. Examples::
 
     python bench/desktop_workload.py --scenario terminal --seconds 60 --cache /tmp/encoder-frames/terminal
     python bench/desktop_workload.py --scenario browser --seconds 20 --out session.enc
     python bench/desktop_workload.py --scenario browser --seconds 30 --fps 5 --record /tmp/demo-rec
+    python bench/desktop_workload.py --scenario gtk-dialogs --seconds 130 --seed 7 --cache /tmp/encoder-frames/gtk
+    python -m bench.screen_corpus     # every scenario, 130 s each, into /tmp/encoder-frames/corpus/
 """
 from __future__ import annotations
 
@@ -47,9 +57,15 @@ from pathlib import Path
 
 import numpy as np
 
+if __package__:  # bench.desktop_workload
+    from . import desktop_scenarios as scenarios
+else:  # python bench/desktop_workload.py, or bench/ on sys.path
+    import desktop_scenarios as scenarios
+
 WIDTH, HEIGHT = 1920, 1080
 DOCS = "/usr/share/doc/python3-dev/html"  # Debian's python3-doc (local, no network needed)
 CHUNK_FRAMES = 20
+SCENARIOS = ("terminal", "browser", *scenarios.SCENARIOS)
 
 TERMINAL_COMMANDS = [
     "ls -la /usr/lib/python3.11 | head -40",
@@ -165,6 +181,7 @@ class Driver(threading.Thread):
         self.rng = random.Random(seed)
         self.stop = threading.Event()
         self.windows: dict[str, str] = {}
+        self.state: dict = {}  # what a scenario's steps remember between calls
         self.areas: dict[str, tuple[int, int, int, int]] = {"browser": (0, 0, 1280, 1050),
                                                            "terminal": (1000, 300, 900, 700)}
 
@@ -289,9 +306,11 @@ class Driver(threading.Thread):
             self.pause(1, 2.5)
 
     def run(self) -> None:
+        steps = {"terminal": self.terminal_step, "browser": self.browser_step}
+        step = steps.get(self.scenario) or (lambda: scenarios.STEPS[self.scenario](self))
         try:
             while not self.stop.is_set():
-                (self.terminal_step if self.scenario == "terminal" else self.browser_step)()
+                step()
         except Exception as exc:  # noqa: BLE001 - report, the capture goes on
             print(f"driver: {exc}", file=sys.stderr)
 
@@ -300,6 +319,8 @@ def setup(desk: Desktop, scenario: str) -> dict[str, str]:
     windows = {}
     if scenario == "terminal":
         windows["terminal"] = desk.xterm("205x53+0+0", "terminal")  # about maximized
+    elif scenario in scenarios.SETUPS:
+        windows = scenarios.SETUPS[scenario](desk)
     else:
         page = f"file://{DOCS}/library/functions.html" if os.path.isdir(DOCS) else "about:blank"
         windows["browser"] = desk.chromium(page, 0, 0, 1280, 1050)
@@ -352,27 +373,51 @@ class FrameCache:
         (self.folder / "meta.json").write_text(json.dumps(meta, indent=1))
 
 
-def load_cache(folder: str, limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """``(times int64[n], frames uint8[n, H, W, 4])`` from a ``--cache`` folder."""
+def iter_cache(folder: str, step: int = 1, limit: int | None = None):
+    """Yield ``(times int64[k], frames uint8[k, H, W, 4])`` from a ``--cache`` folder chunk by chunk
+    (at most :data:`CHUNK_FRAMES` frames at a time, so a 10 GB capture streams in ~170 MB).
+
+    ``step``: every ``step``-th frame (frames 0, step, 2*step, ... with their capture times):
+    ``step=5`` of a 10 fps capture is the 2 fps sequence. ``limit``: at most this many frames
+    (of the stepped sequence)."""
     import zstandard
+    if step < 1:
+        raise ValueError(f"step must be >= 1, not {step}")
     folder = Path(folder)
     times = np.load(folder / "times.npy")
-    n = len(times) if limit is None else min(limit, len(times))
+    n = len(range(0, len(times), step)) if limit is None else min(limit, len(range(0, len(times), step)))
     dctx = zstandard.ZstdDecompressor()
-    out = None
-    at = 0
+    at = done = 0  # index of the chunk's first frame; frames yielded
     for path in sorted(folder.glob("frames-*.npy.zst")):
-        if at >= n:
+        if done >= n:
             break
         chunk = np.load(io.BytesIO(dctx.decompress(path.read_bytes())))
+        first = -at % step  # the chunk's first frame on the step grid
+        frames = chunk[first::step][:n - done]
+        if len(frames):
+            picked = times[at + first::step][:len(frames)]
+            yield picked, (frames if step == 1 else np.ascontiguousarray(frames))
+            done += len(frames)
+        at += len(chunk)
+    if done < n:
+        raise SystemExit(f"{folder}: {done} frames cached, {n} expected")
+
+
+def load_cache(folder: str, limit: int | None = None, step: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """``(times int64[n], frames uint8[n, H, W, 4])`` from a ``--cache`` folder: every ``step``-th
+    frame (``step=5``: 2 fps from a 10 fps capture), at most ``limit`` of them."""
+    times, out, at = [], None, 0
+    for t, frames in iter_cache(folder, step=step, limit=limit):
         if out is None:
-            out = np.empty((n, *chunk.shape[1:]), np.uint8)
-        take = min(len(chunk), n - at)
-        out[at:at + take] = chunk[:take]
-        at += take
-    if out is None or at < n:
-        raise SystemExit(f"{folder}: {at} frames cached, {n} expected")
-    return times[:n], out
+            total = len(np.load(Path(folder) / "times.npy"))
+            n = len(range(0, total, step)) if limit is None else min(limit, len(range(0, total, step)))
+            out = np.empty((n, *frames.shape[1:]), np.uint8)
+        out[at:at + len(frames)] = frames
+        times.append(t)
+        at += len(frames)
+    if out is None:
+        raise SystemExit(f"{folder}: no frames cached")
+    return np.concatenate(times), out
 
 
 def capture(args) -> dict:
@@ -464,7 +509,7 @@ def record(args) -> dict:
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--scenario", choices=("terminal", "browser"), default="terminal")
+    parser.add_argument("--scenario", choices=SCENARIOS, default="terminal")
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--fps", type=float, default=10)
     parser.add_argument("--out", help="write a shard here")
