@@ -1,9 +1,12 @@
 """What a user would pick instead of our tile store for screen frames, behind one interface.
 
-Every codec encodes a whole sequence (``uint8[n, H, W, 4]`` BGRA frames), then decodes it
-in order and decodes single frames at random; :func:`measure` times all three the same way
-(CPU seconds of this process and of its children, wall seconds) and checks every decoded
-frame against the source.
+Every codec encodes a sequence of ``uint8[H, W, 4]`` BGRA frames, then decodes it in order
+and decodes single frames at random; :func:`measure` times all three the same way (CPU
+seconds of this process and of its children, wall seconds) for a sequence held in memory,
+and checks every decoded frame against the source. Encoding is a stream
+(:meth:`Codec.start`, ``add(times, frames)`` chunk by chunk, ``finish()``) and in-order
+decoding a generator (:meth:`Codec.iter_decode`), so that ``bench/bench_screens.py`` can
+run a two-minute capture (10 GB raw) through every codec without holding it in memory.
 
 ==================  ====================================================================
 name                what it is
@@ -75,24 +78,80 @@ class Result:
 
 
 class Codec:
+    """One way of storing a sequence of frames.
+
+    Encoding is a stream: :meth:`start` gives an :class:`EncodeStream` that takes the frames
+    chunk by chunk (``add(times, frames)``, any number of calls, ``frames`` a ``uint8[k, H, W,
+    4]`` array or a list of ``uint8[H, W, 4]`` C-contiguous frames) and returns what
+    :meth:`size`, :meth:`iter_decode` and :meth:`decode_one` take from ``finish()``; so a
+    long recording never has to be in memory at once. :meth:`encode` is the same for a whole
+    array, :meth:`encode_stream` for an iterable of ``(times, frames)`` chunks.
+    """
     name = ""
     channels = 4  # channels stored exactly
 
-    def encode(self, frames: np.ndarray, times: np.ndarray):
+    def start(self) -> "EncodeStream":
         raise NotImplementedError
+
+    def encode(self, frames: np.ndarray, times: np.ndarray):
+        return self.encode_stream([(times, frames)])
+
+    def encode_stream(self, chunks):
+        """Encode ``(times, frames)`` chunks, in order, as one sequence."""
+        stream = self.start()
+        try:
+            for times, frames in chunks:
+                stream.add(times, frames)
+        except BaseException:
+            stream.abort()
+            raise
+        return stream.finish()
 
     def size(self, encoded) -> int:
         raise NotImplementedError
 
+    def iter_decode(self, encoded):
+        """Every frame in order, each a new array (a generator: close it to stop early)."""
+        raise NotImplementedError
+
     def decode_all(self, encoded, check) -> None:
         """Decode every frame in order, calling ``check(i, frame)``."""
-        raise NotImplementedError
+        for i, frame in enumerate(self.iter_decode(encoded)):
+            check(i, frame)
 
     def decode_one(self, encoded, i: int) -> np.ndarray:
         raise NotImplementedError
 
     def close(self, encoded) -> None:
         pass
+
+
+class EncodeStream:
+    """An encoding in progress (:meth:`Codec.start`)."""
+
+    def add(self, times, frames) -> None:
+        raise NotImplementedError
+
+    def finish(self):
+        raise NotImplementedError
+
+    def abort(self) -> None:
+        """Give up (an error elsewhere): free what :meth:`finish` would have returned."""
+
+
+class PerFrameStream(EncodeStream):
+    """Frames coded one by one by ``code(frame) -> bytes``; ``finish`` gives the list."""
+
+    def __init__(self, code):
+        self.code, self.out = code, []
+
+    def add(self, times, frames):
+        code, out = self.code, self.out
+        for f in frames:
+            out.append(code(f))
+
+    def finish(self):
+        return self.out
 
 
 class Zstd3(Codec):
@@ -102,9 +161,13 @@ class Zstd3(Codec):
         self.cctx = zstandard.ZstdCompressor(level=3)
         self.dctx = zstandard.ZstdDecompressor()
 
-    def encode(self, frames, times):
-        self.shape = frames.shape[1:]
-        return [self.cctx.compress(f) for f in frames]
+    def start(self):
+        self.shape = None
+        return PerFrameStream(self._code)
+
+    def _code(self, f):
+        self.shape = f.shape
+        return self.cctx.compress(f)
 
     def size(self, encoded):
         return sum(len(b) for b in encoded)
@@ -112,34 +175,26 @@ class Zstd3(Codec):
     def decode_one(self, encoded, i):
         return np.frombuffer(self.dctx.decompress(encoded[i]), np.uint8).reshape(self.shape)
 
-    def decode_all(self, encoded, check):
+    def iter_decode(self, encoded):
         for i in range(len(encoded)):
-            check(i, self.decode_one(encoded, i))
+            yield self.decode_one(encoded, i)
 
 
 class XorZstd3(Zstd3):
     name = "xor-zstd3"
 
-    def encode(self, frames, times):
-        self.shape = frames.shape[1:]
-        out, scratch = [], np.empty(self.shape, np.uint8)
-        for i, f in enumerate(frames):
-            if i % XOR_KEY_EVERY == 0:
-                out.append(self.cctx.compress(f))
-            else:
-                np.bitwise_xor(f, frames[i - 1], out=scratch)
-                out.append(self.cctx.compress(scratch))
-        return out
+    def start(self):
+        return _XorStream(self)
 
     def _raw(self, encoded, i):
         return np.frombuffer(self.dctx.decompress(encoded[i]), np.uint8).reshape(self.shape)
 
-    def decode_all(self, encoded, check):
+    def iter_decode(self, encoded):
         prev = None
         for i in range(len(encoded)):
             raw = self._raw(encoded, i)
             frame = raw.copy() if i % XOR_KEY_EVERY == 0 else np.bitwise_xor(raw, prev)
-            check(i, frame)
+            yield frame
             prev = frame
 
     def decode_one(self, encoded, i):
@@ -150,6 +205,34 @@ class XorZstd3(Zstd3):
         return frame
 
 
+class _XorStream(EncodeStream):
+    """Each frame XOR the one before it (within a chunk, the caller's own array; the last frame
+    of a chunk is copied, since the caller may free or reuse the chunk), zstd-3."""
+
+    def __init__(self, codec: XorZstd3):
+        self.codec, self.out, self.count = codec, [], 0
+        self.prev = self.scratch = None
+
+    def add(self, times, frames):
+        compress, prev = self.codec.cctx.compress, self.prev
+        for f in frames:
+            if self.scratch is None:
+                self.codec.shape = f.shape
+                self.scratch = np.empty_like(f)
+            if self.count % XOR_KEY_EVERY == 0:
+                self.out.append(compress(f))
+            else:
+                np.bitwise_xor(f, prev, out=self.scratch)
+                self.out.append(compress(self.scratch))
+            prev = f
+            self.count += 1
+        if prev is not None and prev is not self.prev:
+            self.prev = prev.copy()
+
+    def finish(self):
+        return self.out
+
+
 class PillowCodec(Codec):
     """PNG or WebP lossless of the 4 channels (BGRA bytes stored as an 'RGBA' image)."""
 
@@ -157,14 +240,14 @@ class PillowCodec(Codec):
         from PIL import Image  # noqa: F401 - fail early when Pillow is missing
         self.name, self.options = name, options
 
-    def encode(self, frames, times):
+    def start(self):
+        return PerFrameStream(self._code)
+
+    def _code(self, f):
         from PIL import Image
-        out = []
-        for f in frames:
-            buf = io.BytesIO()
-            Image.frombuffer("RGBA", (f.shape[1], f.shape[0]), f, "raw", "RGBA", 0, 1).save(buf, **self.options)
-            out.append(buf.getvalue())
-        return out
+        buf = io.BytesIO()
+        Image.frombuffer("RGBA", (f.shape[1], f.shape[0]), f, "raw", "RGBA", 0, 1).save(buf, **self.options)
+        return buf.getvalue()
 
     def size(self, encoded):
         return sum(len(b) for b in encoded)
@@ -174,13 +257,18 @@ class PillowCodec(Codec):
         with Image.open(io.BytesIO(encoded[i])) as image:
             return np.asarray(image.convert("RGBA") if image.mode != "RGBA" else image)
 
-    def decode_all(self, encoded, check):
+    def iter_decode(self, encoded):
         for i in range(len(encoded)):
-            check(i, self.decode_one(encoded, i))
+            yield self.decode_one(encoded, i)
 
 
 class X264(Codec):
-    """ffmpeg's libx264rgb, lossless (``-qp 0``), one thread; stores RGB (no alpha)."""
+    """ffmpeg's libx264rgb, lossless (``-qp 0``), one thread; stores RGB (no alpha).
+
+    The frames go to ffmpeg through a pipe as they come (:meth:`start`), so a sequence of
+    any length is encoded in bounded memory; the stream's time base is :data:`FPS` whatever
+    the capture rate (``-qp 0`` has no rate control: the bytes do not depend on it).
+    """
 
     channels = 3
 
@@ -190,35 +278,23 @@ class X264(Codec):
         self.preset = preset
         self.name = f"x264-{preset}"
 
-    def encode(self, frames, times):
-        n, h, w, _ = frames.shape
-        self.shape = (h, w)
-        folder = tempfile.mkdtemp(prefix="encoder-x264-")
-        path = os.path.join(folder, "frames.mkv")
-        proc = subprocess.Popen(
-            ["ffmpeg", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "bgra", "-s", f"{w}x{h}", "-r", str(FPS),
-             "-i", "-", "-c:v", "libx264rgb", "-qp", "0", "-preset", self.preset, "-threads", "1",
-             "-pix_fmt", "bgr0", path], stdin=subprocess.PIPE)
-        for f in frames:
-            proc.stdin.write(memoryview(f).cast("B"))
-        proc.stdin.close()
-        if proc.wait() != 0:
-            raise RuntimeError("ffmpeg failed to encode")
-        return path
+    def start(self):
+        return _X264Stream(self)
 
     def size(self, encoded):
         return os.path.getsize(encoded)
 
-    def decode_all(self, encoded, check):
+    def iter_decode(self, encoded):
         h, w = self.shape
         size = h * w * 4
         proc = subprocess.Popen(["ffmpeg", "-v", "error", "-threads", "1", "-i", encoded, "-f", "rawvideo",
                                  "-pix_fmt", "bgr0", "-"], stdout=subprocess.PIPE)
         try:
-            i = 0
             while len(data := proc.stdout.read(size)) == size:
-                check(i, np.frombuffer(data, np.uint8).reshape(h, w, 4))
-                i += 1
+                yield np.frombuffer(data, np.uint8).reshape(h, w, 4)
+        except GeneratorExit:  # closed early: do not decode the rest
+            proc.kill()
+            raise
         finally:
             proc.stdout.close()
             proc.wait()
@@ -233,6 +309,40 @@ class X264(Codec):
 
     def close(self, encoded):
         shutil.rmtree(os.path.dirname(encoded), ignore_errors=True)
+
+
+class _X264Stream(EncodeStream):
+    """ffmpeg started at the first frame (the size is known then), fed through its stdin."""
+
+    def __init__(self, codec: X264):
+        self.codec, self.proc = codec, None
+        self.folder = tempfile.mkdtemp(prefix="encoder-x264-")
+        self.path = os.path.join(self.folder, "frames.mkv")
+
+    def add(self, times, frames):
+        for f in frames:
+            if self.proc is None:
+                h, w = f.shape[:2]
+                self.codec.shape = (h, w)
+                self.proc = subprocess.Popen(
+                    ["ffmpeg", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "bgra", "-s", f"{w}x{h}",
+                     "-r", str(FPS), "-i", "-", "-c:v", "libx264rgb", "-qp", "0", "-preset", self.codec.preset,
+                     "-threads", "1", "-pix_fmt", "bgr0", self.path], stdin=subprocess.PIPE)
+            self.proc.stdin.write(memoryview(f).cast("B"))
+
+    def finish(self):
+        if self.proc is None:
+            raise ValueError("x264: no frames")
+        self.proc.stdin.close()
+        if self.proc.wait() != 0:
+            raise RuntimeError("ffmpeg failed to encode")
+        return self.path
+
+    def abort(self):
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def codecs() -> list[Codec]:
@@ -261,11 +371,11 @@ def measure(codec: Codec, frames: np.ndarray, times: np.ndarray, random_indices)
     spent = [0.0, 0.0]  # the checks' own CPU and wall seconds, taken off the decode time
 
     def check(i, frame):
-        c, w = time.process_time(), time.perf_counter()
+        c, w = time.thread_time(), time.perf_counter()  # this thread only: not the decoder's helpers
         seen.append(i)
         if not np.array_equal(frame[..., :ch], frames[i][..., :ch]):
             raise AssertionError(f"{codec.name}: frame {i} differs from the source")
-        spent[0] += time.process_time() - c
+        spent[0] += time.thread_time() - c
         spent[1] += time.perf_counter() - w
 
     c0, w0 = _cpu(), time.perf_counter()

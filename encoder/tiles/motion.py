@@ -23,8 +23,14 @@ import numpy as np
 from .layout import grid_shape
 from .panes import MAX_PANE_ID, Pane, rewindow, window_of
 
-#: Changed tiles below which a frame is not searched for motion (typing, a cursor).
-MIN_TILES = 48
+#: Changed tiles below which a frame is not searched for motion (typing, a cursor), and the
+#: area (in tiles) a moved rectangle needs to become or move a pane.
+MIN_TILES, MIN_AREA = 48, 48
+#: Strips side by side a motion needs (fewer, when the changed box is narrower), and the run
+#: of lines contradicting the shift that ends the moved region.
+MIN_STRIPS, GAP = 3, 8
+#: Most frames a changed box that showed no motion is skipped for (after repeated misses).
+BACKOFF = 8
 #: Width of the strips whose row hashes vote (pixels), and the rows a shift needs; columns
 #: are hashed over every SAMPLE-th row of their band (horizontal scrolls are rare: 1/8 the cost).
 STRIP, MIN_ROWS, SAMPLE = 64, 24, 8
@@ -66,6 +72,7 @@ class Motion:
         self._hashes = np.zeros((height, width // STRIP), np.uint64)
         self._known = np.zeros((height, width // STRIP), bool)
         self._fresh = None   # (y0, y1, s0, s1, hashes) of this frame, once computed
+        self._frame, self._missed = 0, (None, 0, 0)   # (box, misses in a row, next frame to search it)
         self.stats = {"motion_frames": 0, "panes_created": 0, "panes_dissolved": 0, "pane_tiles": 0}
 
     def stage(self, rows: np.ndarray, prev: np.ndarray, candidates) -> tuple:
@@ -95,7 +102,17 @@ class Motion:
         touched = [n for n, g in self.panes.items() if _area(_inter(g.rect, bbox)) and
                    self._meets(g.rect, positions)]
         moves, created = {}, None
-        found = self._detect(rows, prev, positions, bbox) if len(positions) >= MIN_TILES else None
+        found = None
+        self._frame += 1
+        if len(positions) >= MIN_TILES and not (bbox == self._missed[0] and self._frame < self._missed[2]):
+            found = self._detect(rows, prev, positions, bbox)
+            if found is not None and _area(found[0]) < MIN_AREA * tile * tile:
+                found = None  # a small moving part (a ticker, a sparkline): its tiles cost less than a pane
+            if found is None:  # the same box again (an animation) is searched less and less often
+                misses = self._missed[1] + 1 if bbox == self._missed[0] else 1
+                self._missed = (bbox, misses, self._frame + min(BACKOFF, (1 << misses) - 1))
+            else:
+                self._missed = (None, 0, 0)
         if found is not None:
             rect, dx, dy = found
             target = self._target(rect)
@@ -289,27 +306,37 @@ def _vote(k, cur: np.ndarray, old: np.ndarray):
     old[line + shift]`` over the strips, the lines widened by the shift on the side that
     scrolled into view; None without a clear winner. Only lines whose hash is unique in the
     previous frame (per strip) vote, so repeated lines (blank ones) do not."""
-    n = cur.shape[0]
+    n, strips = cur.shape
     tally = k.shift_votes(cur, old)
     total = tally.sum(axis=0)
     best = int(np.argmax(total))
     if total[best] < MIN_ROWS:
         return None
-    good = tally[:, best] >= MIN_ROWS
-    if not good.any():
+    voted = tally[:, best] >= MIN_ROWS
+    if not voted.any():
         return None
     shift = best - n
-    runs = np.flatnonzero(np.diff(np.concatenate([[0], good.astype(np.int8), [0]])))
-    widest = int(np.argmax(runs[1::2] - runs[::2]))
-    sa, sb = int(runs[::2][widest]), int(runs[1::2][widest])
     lines = np.arange(n)
     src = lines + shift
     ok = (src >= 0) & (src < n)
+    runs = np.flatnonzero(np.diff(np.concatenate([[0], voted.astype(np.int8), [0]])))
+    widest = int(np.argmax(runs[1::2] - runs[::2]))
+    sa, sb = int(runs[::2][widest]), int(runs[1::2][widest])
+    if sb - sa < min(MIN_STRIPS, strips):  # a narrow column that moved: not worth a pane
+        return None
     match = np.zeros(n, bool)
     match[ok] = (cur[ok, sa:sb] == old[src[ok], sa:sb]).all(axis=1)
-    matched = np.flatnonzero(match)
-    if len(matched) < MIN_ROWS:
+    # A line that also equals itself unmoved (a flat background) proves nothing either way;
+    # a run of lines that contradict the shift (another window, a title bar) ends the region.
+    still = (cur[:, sa:sb] == old[:, sa:sb]).all(axis=1)
+    evidence = match & ~still
+    contradict = ok & ~match
+    cuts = np.flatnonzero(np.convolve(contradict, np.ones(GAP, int), "same") >= GAP)
+    bounds = np.concatenate([[0], cuts, [n]])
+    best_seg = max(zip(bounds[:-1], bounds[1:]), key=lambda ab: int(evidence[ab[0]:ab[1]].sum()))
+    if int(evidence[best_seg[0]:best_seg[1]].sum()) < MIN_ROWS:
         return None
+    matched = best_seg[0] + np.flatnonzero(match[best_seg[0]:best_seg[1]])  # flat lines belong to it too
     ma, mb = int(matched[0]), int(matched[-1]) + 1
     ra, rb = (ma, min(n, mb + shift)) if shift > 0 else (max(0, ma + shift), mb)  # + what came into view
     return shift, sa, sb, ma, mb, ra, rb
