@@ -26,9 +26,9 @@ from .panes import MAX_PANE_ID, Pane, rewindow, window_of
 #: Changed tiles below which a frame is not searched for motion (typing, a cursor), and the
 #: area (in tiles) a moved rectangle needs to become or move a pane.
 MIN_TILES, MIN_AREA = 48, 48
-#: Strips side by side a motion needs (fewer, when the changed box is narrower), and the run
-#: of lines contradicting the shift that ends the moved region.
-MIN_STRIPS, GAP = 3, 8
+#: Strips side by side a vertical motion needs (fewer when the changed box is narrower): a
+#: narrow column of a terminal that happens to match is not worth a pane.
+MIN_STRIPS = 3
 #: Most frames a changed box that showed no motion is skipped for (after repeated misses).
 BACKOFF = 8
 #: Width of the strips whose row hashes vote (pixels), and the rows a shift needs; columns
@@ -246,7 +246,7 @@ class Motion:
             at = self._origin + s0 * STRIP
             cur = k.row_hashes(rows, ch, at, STRIP, s1 - s0, y0, y1)
             self._fresh = (y0, y1, s0, s1, cur)
-            vote = _vote(k, cur, self._previous_hashes(prev, y0, y1, s0, s1))
+            vote = _vote(k, cur, self._previous_hashes(prev, y0, y1, s0, s1), MIN_STRIPS)
             if vote is not None:
                 shift, sa, sb, ma, mb, ra, rb = vote
                 left, right = self._widen(rows, prev, (at + sa * STRIP, at + sb * STRIP), (y0 + ma, y0 + mb),
@@ -299,7 +299,7 @@ class Motion:
         return left, right
 
 
-def _vote(k, cur: np.ndarray, old: np.ndarray):
+def _vote(k, cur: np.ndarray, old: np.ndarray, min_strips: int = 1):
     """The shift of lines (rows, or columns) that most strips agree on, from their hashes
     (``[line, strip]``, this frame and the previous): ``(shift, first strip, end strip,
     first matched line, end of matched lines, first line, end line)`` with ``cur[line] ==
@@ -322,21 +322,15 @@ def _vote(k, cur: np.ndarray, old: np.ndarray):
     runs = np.flatnonzero(np.diff(np.concatenate([[0], voted.astype(np.int8), [0]])))
     widest = int(np.argmax(runs[1::2] - runs[::2]))
     sa, sb = int(runs[::2][widest]), int(runs[1::2][widest])
-    if sb - sa < min(MIN_STRIPS, strips):  # a narrow column that moved: not worth a pane
+    if sb - sa < min(min_strips, strips):  # a narrow column that moved: not worth a pane
         return None
     match = np.zeros(n, bool)
     match[ok] = (cur[ok, sa:sb] == old[src[ok], sa:sb]).all(axis=1)
-    # A line that also equals itself unmoved (a flat background) proves nothing either way;
-    # a run of lines that contradict the shift (another window, a title bar) ends the region.
-    still = (cur[:, sa:sb] == old[:, sa:sb]).all(axis=1)
-    evidence = match & ~still
-    contradict = ok & ~match
-    cuts = np.flatnonzero(np.convolve(contradict, np.ones(GAP, int), "same") >= GAP)
-    bounds = np.concatenate([[0], cuts, [n]])
-    best_seg = max(zip(bounds[:-1], bounds[1:]), key=lambda ab: int(evidence[ab[0]:ab[1]].sum()))
-    if int(evidence[best_seg[0]:best_seg[1]].sum()) < MIN_ROWS:
+    # A line that also equals itself unmoved (a flat background) matches any shift: it is no
+    # evidence of this one (but it belongs to the region).
+    if int((match & ~(cur[:, sa:sb] == old[:, sa:sb]).all(axis=1)).sum()) < MIN_ROWS:
         return None
-    matched = best_seg[0] + np.flatnonzero(match[best_seg[0]:best_seg[1]])  # flat lines belong to it too
+    matched = np.flatnonzero(match)
     ma, mb = int(matched[0]), int(matched[-1]) + 1
     ra, rb = (ma, min(n, mb + shift)) if shift > 0 else (max(0, ma + shift), mb)  # + what came into view
     return shift, sa, sb, ma, mb, ra, rb

@@ -274,21 +274,3 @@ def test_draw_cells_matches_reference(channels):
                for k, o in ((native, out[0]), (ref, out[1]))]
         assert got[0] == got[1] and np.array_equal(*out)
 
-
-def test_a_pane_stays_in_the_window_that_scrolled(tmp_path):
-    """Flat desktop between two windows matches any shift: the title bar of the other window
-    contradicts it, so the pane does not reach into a window whose content only changed."""
-    rng = np.random.default_rng(9)
-    doc = rng.integers(0, 255, (900, 320, 4), dtype=np.uint8)
-    frames = []
-    for i, y in enumerate((0, 11, 30, 47)):
-        f = np.zeros((500, 400, 4), np.uint8)
-        f[20:200, 40:360] = doc[y:y + 180]                        # the window that scrolls
-        f[300:304, 40:360] = 200                                  # the other one's title bar
-        f[304:480, 40:360] = rng.integers(0, 255, (176, 320, 4), dtype=np.uint8)  # its content changes
-        frames.append(f)
-    write(tmp_path / "m.enc", frames)
-    check(tmp_path / "m.enc", frames)
-    r = encoder.ShardReader(tmp_path / "m.enc")
-    panes = r._frames().grid(r._frames().index.row(3, 0))[1]
-    assert panes and all(p.rect[3] <= 210 for p in panes.values()), [p.rect for p in panes.values()]
