@@ -46,7 +46,9 @@ def test_demo_bundled_session_plain_output(monkeypatch, capsys):
         bytes_per_frame = reader.frame_stats()["bytes_per_frame"]
     ours = next(line for line in lines if line.startswith("encoder (tiles)")).split()
     zstd = next(line for line in lines if line.startswith("zstd-3, whole frames")).split()
-    assert ours[2] == str(frames) and abs(int(ours[3].replace(",", "")) - bytes_per_frame) < 0.02 * bytes_per_frame
+    # the demo re-encodes the frames: within 5 % of the bundled shard (the writer's page refreshes
+    # follow its background thread's timing, so two encodes of the same frames differ a little)
+    assert ours[2] == str(frames) and abs(int(ours[3].replace(",", "")) - bytes_per_frame) < 0.05 * bytes_per_frame
     assert int(ours[3].replace(",", "")) * 10 < int(zstd[7].replace(",", ""))
     assert captured.err == ""  # no progress bars when stderr is not a terminal
 
