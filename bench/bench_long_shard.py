@@ -75,7 +75,7 @@ def main(argv=None) -> None:
         from encoder.tiles.panes import all_ids
         pages.append(len(np.unique(np.searchsorted(store.firsts, all_ids(ids, panes), side="right"))))
     size = os.path.getsize(args.out)
-    print(f"{args.out}: {n} frames ({n / 600:.1f} x 10 min at 10 fps), {size / n / 1024:.2f} KB/frame, "
+    print(f"{args.out}: {n} frames ({n / 600:.1f} min at 10 fps), {size / n / 1024:.2f} KB/frame, "
           f"encode {encode_ms:.2f} ms CPU/frame, load average {os.getloadavg()[0]:.1f}")
     print(f"cold random frame over {len(ms)}: {np.median(ms):.1f} / {np.percentile(ms, 90):.1f} / {max(ms):.1f} ms "
           f"(median / p90 / max); pages {np.median(pages):.0f} / {np.percentile(pages, 90):.0f} / {max(pages)}")
