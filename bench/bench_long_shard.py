@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 import encoder
+from encoder.tiles.panes import all_ids
 
 try:
     from bench.desktop_workload import iter_cache
@@ -72,7 +73,6 @@ def main(argv=None) -> None:
         ms.append(1000 * (time.perf_counter() - t0))
         ids, panes = reader.grid(reader.index.row(i, 0))
         store = next(iter(reader.pages.stores.values()))
-        from encoder.tiles.panes import all_ids
         pages.append(len(np.unique(np.searchsorted(store.firsts, all_ids(ids, panes), side="right"))))
     size = os.path.getsize(args.out)
     print(f"{args.out}: {n} frames ({n / 600:.1f} min at 10 fps), {size / n / 1024:.2f} KB/frame, "

@@ -122,6 +122,17 @@ def _page_of(firsts, tile_id):
     return lo
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _tile_at(tile_id, firsts, slots, page_w, tile_w):
+    """Where tile ``tile_id`` starts in the flat page pool (in words), or -1 when its page
+    is not resident: page ``k`` lies in row ``slots[k]`` of the pool."""
+    page = _page_of(firsts, tile_id)
+    slot = slots[page]
+    if slot < 0:
+        return -1
+    return slot * page_w + (tile_id - firsts[page]) * tile_w
+
+
 @njit(cache=True, nogil=True)
 def mark_pages(ids, firsts, marks):
     """``marks[k]``: at least how many tiles from the start of page ``k`` the ``ids`` need
@@ -151,13 +162,10 @@ def _assemble_rows(out, row_w, height, ids, tile, span_w, cols, firsts, slots, p
         y0 = ty * tile
         y1 = min(y0 + tile, height)
         for tx in range(cols):
-            tile_id = ids[ty * cols + tx]
-            page = _page_of(firsts, tile_id)
-            slot = slots[page]
-            if slot < 0:
+            src = _tile_at(ids[ty * cols + tx], firsts, slots, page_w, tile_w)
+            if src < 0:
                 missing += 1
                 continue
-            src = slot * page_w + (tile_id - firsts[page]) * tile_w
             x0 = tx * span_w
             xw = min(span_w, row_w - x0)
             dst = y0 * row_w + x0
@@ -191,13 +199,10 @@ def _assemble_positions(out, row_w, height, ids, positions, tile, span_w, cols, 
         p = positions[i]
         ty = p // cols
         tx = p - ty * cols
-        tile_id = ids[p]
-        page = _page_of(firsts, tile_id)
-        slot = slots[page]
-        if slot < 0:
+        src = _tile_at(ids[p], firsts, slots, page_w, tile_w)
+        if src < 0:
             missing += 1
             continue
-        src = slot * page_w + (tile_id - firsts[page]) * tile_w
         x0 = tx * span_w
         xw = min(span_w, row_w - x0)
         y0 = ty * tile
@@ -246,13 +251,11 @@ def _draw_cells(out, row_w, height, ids, cells, ncols, tile, ch, gx, gy, x0, y0,
         yb = min(cy + tile, y1)
         if xa >= xb or ya >= yb:
             continue
-        tile_id = ids[cell]
-        page = _page_of(firsts, tile_id)
-        slot = slots[page]
-        if slot < 0:
+        src = _tile_at(ids[cell], firsts, slots, page_w, span * tile)
+        if src < 0:
             missing += 1
             continue
-        src = slot * page_w + (tile_id - firsts[page]) * span * tile + (ya - cy) * span + (xa - cx) * ch
+        src += (ya - cy) * span + (xa - cx) * ch
         dst = ya * row_w + xa * ch
         w = (xb - xa) * ch
         for _ in range(ya, yb):

@@ -66,3 +66,45 @@ def candidates_of(rects, height: int, width: int, tile: int) -> np.ndarray:
         if x1 > x0 and y1 > y0:
             mask[y0 // tile:(y1 - 1) // tile + 1, x0 // tile:(x1 - 1) // tile + 1] = True
     return mask.reshape(-1)
+
+
+def put_varint(out: bytearray, value: int) -> None:
+    """Append ``value`` (>= 0) as a LEB128 varint (grid blobs, pane sections)."""
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+
+
+def zigzag(value: int) -> int:
+    """A signed number as the unsigned one a varint holds: 0, -1, 1, -2 ... -> 0, 1, 2, 3 ..."""
+    return value << 1 if value >= 0 else ((-value) << 1) - 1
+
+
+def unzigzag(u: int) -> int:
+    return (u >> 1) ^ -(u & 1)
+
+
+class Varints:
+    """Varints read from ``blob[pos:end]``, every read checked; ``bad(message)`` makes the
+    exception to raise (the caller says what the bytes are)."""
+
+    def __init__(self, blob, pos: int, end: int, bad):
+        self.blob, self.pos, self.end, self.bad = blob, pos, end, bad
+
+    def varint(self) -> int:
+        value = shift = 0
+        while True:
+            if self.pos >= self.end:
+                raise self.bad(f"varint truncated at byte {self.pos}")
+            byte = int(self.blob[self.pos])
+            self.pos += 1
+            value |= (byte & 0x7F) << shift
+            if byte < 0x80:
+                return value
+            shift += 7
+            if shift > 56:
+                raise self.bad(f"varint longer than 9 bytes at byte {self.pos}")
+
+    def signed(self) -> int:
+        return unzigzag(self.varint())

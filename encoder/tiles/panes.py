@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .layout import GRID_DELTA, GRID_FULL
+from .layout import GRID_DELTA, GRID_FULL, Varints, put_varint, zigzag
 
 #: Row kinds that carry a pane section before the base grid.
 GRID_FULL_PANES, GRID_DELTA_PANES = 2, 3
@@ -64,33 +64,22 @@ def rewindow(ids: np.ndarray, r0: int, c0: int, new_r0: int, new_c0: int, rows: 
     return out
 
 
-def _varint(out: bytearray, value: int) -> None:
-    while value >= 0x80:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-
-
-def _zz(value: int) -> int:
-    return (value << 1) ^ (value >> 63)
-
-
 def encode_section(changes: list, before: dict, k) -> bytes:
     """The pane section of ``changes``: ``(number, Pane)`` to set, ``(number, None)`` to remove;
     ``before`` holds the panes as the previous row of the screen left them (delta base)."""
     out = bytearray()
-    _varint(out, len(changes))
+    put_varint(out, len(changes))
     for number, pane in changes:
-        _varint(out, number)
+        put_varint(out, number)
         if pane is None:
             out.append(_REMOVE)
             continue
         out.append(_SET)
         x0, y0, x1, y1 = pane.rect
         rows, cols = pane.ids.shape
-        for v in (_zz(x0), _zz(y0), x1 - x0, y1 - y0, _zz(pane.cx), _zz(pane.cy), _zz(pane.r0), _zz(pane.c0),
+        for v in (zigzag(x0), zigzag(y0), x1 - x0, y1 - y0, zigzag(pane.cx), zigzag(pane.cy), zigzag(pane.r0), zigzag(pane.c0),
                   rows, cols):
-            _varint(out, v)
+            put_varint(out, v)
         old = before.get(number)
         ids = pane.ids.reshape(-1)
         if old is None:
@@ -99,7 +88,7 @@ def encode_section(changes: list, before: dict, k) -> bytes:
             base = rewindow(old.ids, old.r0, old.c0, pane.r0, pane.c0, rows, cols).reshape(-1)
             changed = np.flatnonzero(base != ids).astype(np.int32)
             blob = k.encode_delta(changed, ids[changed])
-        _varint(out, len(blob))
+        put_varint(out, len(blob))
         out += blob
     return bytes(out)
 
@@ -109,40 +98,15 @@ def join(section: bytes | None, grid: bytes) -> bytes:
     if section is None:
         return grid
     head = bytearray([GRID_FULL_PANES if grid[0] == GRID_FULL else GRID_DELTA_PANES])
-    _varint(head, len(section))
+    put_varint(head, len(section))
     return bytes(head) + section + grid
-
-
-class _Reader:
-    """Varints of a section, every read checked against its end."""
-
-    def __init__(self, blob: np.ndarray, pos: int, end: int, bad):
-        self.blob, self.pos, self.end, self.bad = blob, pos, end, bad
-
-    def varint(self) -> int:
-        value = shift = 0
-        while True:
-            if self.pos >= self.end:
-                raise self.bad("pane section truncated")
-            byte = int(self.blob[self.pos])
-            self.pos += 1
-            value |= (byte & 0x7F) << shift
-            if byte < 0x80:
-                return value
-            shift += 7
-            if shift > 56:
-                raise self.bad("pane section: varint longer than 9 bytes")
-
-    def signed(self) -> int:
-        u = self.varint()
-        return (u >> 1) ^ -(u & 1)
 
 
 def split(blob: np.ndarray, bad) -> tuple[np.ndarray | None, np.ndarray]:
     """(pane section or None, base grid blob) of a row's blob."""
     if len(blob) == 0 or int(blob[0]) not in (GRID_FULL_PANES, GRID_DELTA_PANES):
         return None, blob
-    r = _Reader(blob, 1, len(blob), bad)
+    r = Varints(blob, 1, len(blob), lambda message: bad(f"pane section: {message}"))
     size = r.varint()
     if size > len(blob) - r.pos:
         raise bad("pane section longer than its row")
@@ -156,7 +120,7 @@ def split(blob: np.ndarray, bad) -> tuple[np.ndarray | None, np.ndarray]:
 def apply_section(section: np.ndarray, panes: dict, k, limit: int, width: int, height: int, tile: int,
                   bad) -> dict:
     """The panes after ``section`` (``panes``: before it; not modified); checks everything."""
-    r = _Reader(section, 0, len(section), bad)
+    r = Varints(section, 0, len(section), lambda message: bad(f"pane section: {message}"))
     panes = dict(panes)
     count = r.varint()
     if count > 2 * MAX_PANES:

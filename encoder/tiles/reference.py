@@ -45,7 +45,7 @@ import numpy as np
 import xxhash
 
 from ..errors import CorruptShardError
-from .layout import GRID_DELTA, GRID_FULL, grid_shape
+from .layout import GRID_DELTA, GRID_FULL, Varints, grid_shape, put_varint, unzigzag, zigzag
 
 _U64 = (1 << 64) - 1
 
@@ -242,15 +242,6 @@ class TileStore:
 
 
 # -- grid blobs ----------------------------------------------------------------------------
-def _varint(out: bytearray, value: int) -> None:
-    while value >= 0x80:
-        out.append((value & 0x7F) | 0x80)
-        value >>= 7
-    out.append(value)
-
-
-def _zigzag(value: int) -> int:
-    return value << 1 if value >= 0 else ((-value) << 1) - 1
 
 
 def encode_full(ids: np.ndarray) -> bytes:
@@ -258,7 +249,7 @@ def encode_full(ids: np.ndarray) -> bytes:
     out = bytearray([GRID_FULL])
     last = -1
     for v in np.asarray(ids).tolist():
-        _varint(out, _zigzag(v - last - 1))
+        put_varint(out, zigzag(v - last - 1))
         last = v
     return bytes(out)
 
@@ -274,39 +265,16 @@ def encode_delta(positions: np.ndarray, ids: np.ndarray) -> bytes:
         else:
             runs.append([p, 1, i])
     out = bytearray([GRID_DELTA])
-    _varint(out, len(runs))
+    put_varint(out, len(runs))
     end, last = 0, -1
     for start, length, first in runs:
-        _varint(out, start - end)
-        _varint(out, length - 1)
+        put_varint(out, start - end)
+        put_varint(out, length - 1)
         for v in ids[first:first + length]:
-            _varint(out, _zigzag(v - last - 1))
+            put_varint(out, zigzag(v - last - 1))
             last = v
         end = start + length
     return bytes(out)
-
-
-class _Cursor:
-    def __init__(self, blob):
-        self.data, self.pos = bytes(blob), 0
-
-    def varint(self) -> int:
-        value, shift = 0, 0
-        while True:
-            if self.pos >= len(self.data):
-                raise CorruptShardError(f"grid: varint truncated at byte {self.pos}")
-            byte = self.data[self.pos]
-            self.pos += 1
-            value |= (byte & 0x7F) << shift
-            if byte < 0x80:
-                return value
-            shift += 7
-            if shift > 56:
-                raise CorruptShardError(f"grid: varint longer than 9 bytes at byte {self.pos}")
-
-
-def _unzigzag(u: int) -> int:
-    return (u >> 1) ^ -(u & 1)
 
 
 def decode_grid(blob, ids: np.ndarray, limit) -> int:
@@ -315,17 +283,17 @@ def decode_grid(blob, ids: np.ndarray, limit) -> int:
     Every id must lie in ``[0, limit)``; anything malformed raises :class:`CorruptShardError`.
     """
     limit = int(limit)
-    cur = _Cursor(blob)
-    if not cur.data:
+    data = bytes(blob)
+    if not data:
         raise CorruptShardError("grid: empty blob")
-    kind = cur.data[0]
-    cur.pos = 1
+    kind = data[0]
+    cur = Varints(data, 1, len(data), lambda message: CorruptShardError(f"grid: {message}"))
     n = len(ids)
     last = -1
 
     def next_id():
         nonlocal last
-        value = last + 1 + _unzigzag(cur.varint())
+        value = last + 1 + unzigzag(cur.varint())
         if not 0 <= value < limit:
             raise CorruptShardError(f"grid: tile id {value} outside the store's [0, {limit})")
         last = value
@@ -348,8 +316,8 @@ def decode_grid(blob, ids: np.ndarray, limit) -> int:
             end = start + length
     else:
         raise CorruptShardError(f"grid: unknown kind {kind}")
-    if cur.pos != len(cur.data):
-        raise CorruptShardError(f"grid: {len(cur.data) - cur.pos} bytes left after the grid")
+    if cur.pos != len(data):
+        raise CorruptShardError(f"grid: {len(data) - cur.pos} bytes left after the grid")
     return kind
 
 

@@ -14,6 +14,7 @@ import encoder
 from encoder.backends import tile_kernels
 from encoder.errors import CorruptShardError
 from encoder.tiles import panes as pn
+from encoder.tiles.layout import put_varint, zigzag
 
 native = tile_kernels("native")
 ref = tile_kernels("reference")
@@ -196,7 +197,7 @@ def bad(message):
 
 def section(*records) -> np.ndarray:
     out = bytearray()
-    pn._varint(out, len(records))
+    put_varint(out, len(records))
     for r in records:
         out += bytes(r)
     return np.frombuffer(bytes(out), np.uint8)
@@ -205,13 +206,13 @@ def section(*records) -> np.ndarray:
 def pane_record(number=0, x0=0, y0=0, w=20, h=20, cx=0, cy=0, grid=None, rows=None, cols=None):
     r0, c0, nr, nc = pn.window_of((x0, y0, x0 + w, y0 + h), cx, cy, 16)
     out = bytearray()
-    pn._varint(out, number)
+    put_varint(out, number)
     out.append(1)
-    for v in (pn._zz(x0), pn._zz(y0), w, h, pn._zz(cx), pn._zz(cy), pn._zz(r0), pn._zz(c0),
+    for v in (zigzag(x0), zigzag(y0), w, h, zigzag(cx), zigzag(cy), zigzag(r0), zigzag(c0),
               nr if rows is None else rows, nc if cols is None else cols):
-        pn._varint(out, v)
+        put_varint(out, v)
     blob = native.encode_full(np.zeros(nr * nc, np.int64)) if grid is None else grid
-    pn._varint(out, len(blob))
+    put_varint(out, len(blob))
     return out + blob
 
 
