@@ -304,6 +304,8 @@ def context_main(args, results: dict, work: Path) -> None:
                     name = f"context_{'on' if on else 'off'}_{fps:g}fps_{i + 1}"
                     print(f"{name} ...", file=sys.stderr, flush=True)
                     run = context_run(desk, fps, args.seconds, work / name, on, args.seed)
+                    if args.keep:
+                        shutil.copytree(work / name, Path(args.keep) / name, dirs_exist_ok=True)
                     results["runs"][name] = run
                     brief = {k: run.get(k) for k in ("cpu_percent_of_core", "peak_rss_mb_while_recording",
                                                      "machine_busy_percent", "load_average_at_end",
@@ -526,6 +528,7 @@ def main(argv=None) -> int:
     ap.add_argument("--no-torch", action="store_true", help="start `encoder record` with torch unimportable, "
                     "as on a machine without it (every `encoder` command imports torch when it is installed: "
                     "~185 MB of resident memory)")
+    ap.add_argument("--keep", help="--context: copy each run's shards into this folder (to re-encode or view them)")
     ap.add_argument("--repeat", type=int, default=1, help="--context: runs per mode (default 1)")
     ap.add_argument("--seed", type=int, default=0, help="--context: the seed of the scenario (same for every run)")
     ap.add_argument("--recorder-root", help="run `encoder record` from this source tree (PYTHONPATH), e.g. a "

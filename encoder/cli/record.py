@@ -86,6 +86,15 @@ def _format_stats(stats: dict, paused: bool) -> str:
     return line + ("  (paused)" if paused else "")
 
 
+class _NoPandas:
+    """An import finder that refuses pandas: pyarrow then works as without pandas."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "pandas" or name.startswith("pandas."):
+            raise ModuleNotFoundError(f"{name} is not imported by `encoder record` (memory)", name=name)
+        return None
+
+
 def tune_allocators() -> dict:
     """Allocator settings for a process that records all day; returns what was applied.
 
@@ -98,13 +107,19 @@ def tune_allocators() -> dict:
     * Arrow allocates from the system allocator (``pyarrow.set_memory_pool``);
     * glibc keeps at most 2 arenas, and serves blocks of 128 KiB and more with ``mmap`` (a
       fixed threshold: the dynamic one climbs to 32 MiB and keeps them in the heap), so
-      freed frames and pages go back to the system.
+      freed frames and pages go back to the system;
+    * pandas is not imported: pyarrow imports it, when installed, on its first conversion
+      of a Python or NumPy value (``pa.array``, ``pa.scalar``), 33 MB resident that nothing
+      in a recorder uses (:class:`_NoPandas`).
 
     Called by ``encoder record`` before any recorder thread starts; a program embedding
     :class:`~encoder.capture.Recorder` decides for itself (same effect:
     ``MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=131072 ARROW_DEFAULT_MEMORY_POOL=system``).
     """
     applied = {}
+    if "pandas" not in sys.modules and not any(isinstance(f, _NoPandas) for f in sys.meta_path):
+        sys.meta_path.insert(0, _NoPandas())
+        applied["pandas"] = "not imported"
     try:
         import pyarrow as pa
         pa.set_memory_pool(pa.system_memory_pool())

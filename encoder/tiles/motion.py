@@ -101,7 +101,7 @@ class Motion:
         k, ch, tile = self.k, self.channels, self.tile
         touched = [n for n, g in self.panes.items() if _area(_inter(g.rect, bbox)) and
                    self._meets(g.rect, positions)]
-        moves, created = {}, None
+        moves, created, evicted = {}, None, []
         found = None
         self._frame += 1
         if len(positions) >= MIN_TILES and not (bbox == self._missed[0] and self._frame < self._missed[2]):
@@ -116,20 +116,30 @@ class Motion:
         if found is not None:
             rect, dx, dy = found
             target = self._target(rect)
+            blockers = [n for n, g in self.panes.items()
+                        if any(_area(_inter(g.rect, r)) for r in (rect, _shift(rect, -dx, -dy)))]
             if target is not None:
                 moves[target] = (dx, dy)
-            elif len(self.panes) < MAX_PANES and not any(
-                    _area(_inter(g.rect, r)) for g in self.panes.values() for r in (rect, _shift(rect, -dx, -dy))):
+            elif blockers:
+                # Panes of an older layout (a window since moved or resized) that the motion
+                # overlaps: they go back to the base grid now, and the motion makes a pane from
+                # the next scroll on (the base ids under them are stale until this frame).
+                evicted = blockers
+            elif len(self.panes) < MAX_PANES:
                 created = min(set(range(MAX_PANE_ID + 1)) - set(self.panes))
                 self.panes[created] = _Geometry(rect, 0, 0)
                 moves[created] = (dx, dy)
-        if not touched and not moves:  # the plain path: no pane in the way
+        if not touched and not moves and not evicted:  # the plain path: no pane in the way
             tiles = k.gather(rows, ch, tile, positions)
             k.scatter(prev, ch, tile, positions, tiles)
             return positions, tiles, []
         self.stats["motion_frames"] += bool(moves)
         ops, dropped, copied = [], [], []
-        for number in sorted(set(touched) | set(moves)):
+        for number in evicted:
+            ops.append(("drop", number))
+            dropped.append(self.panes.pop(number).rect)
+            self.stats["panes_dissolved"] += 1
+        for number in sorted(set(touched) - set(evicted) | set(moves)):
             g = self.panes[number]
             dx, dy = moves.get(number, (0, 0))
             from_base = number == created

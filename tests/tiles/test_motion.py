@@ -180,6 +180,26 @@ def test_a_scroll_is_found_by_any_number_of_pixels(tmp_path):
     assert report["pane_tiles"] < 3 * 21 * 3  # the rows that came into view, not the view
 
 
+def test_a_pane_of_an_old_layout_gives_way(tmp_path):
+    """A view scrolls (a pane), then its window moves and the view scrolls again where it now
+    lies, over the old pane's area: the old pane is dropped and the new place gets a pane."""
+    rng = np.random.default_rng(6)
+    doc = rng.integers(0, 255, (3000, 300, 4), dtype=np.uint8)
+    back = np.full((480, 640, 4), 90, np.uint8)
+    back[440:] = rng.integers(0, 255, (40, 640, 4), dtype=np.uint8)  # a panel
+    frames, y = [], 0
+    for i in range(16):
+        x0 = 40 if i < 6 else 300  # the window moves right after frame 5
+        y += 0 if i in (0, 6) else 37
+        f = back.copy()
+        f[60:420, x0:x0 + 300] = doc[y:y + 360]
+        frames.append(f)
+    report = write(tmp_path / "m.enc", frames, block_frames=8)
+    check(tmp_path / "m.enc", frames)
+    assert report["panes_created"] == 2 and report["panes_dissolved"] >= 1
+    assert report["motion_frames"] >= 12   # every scroll but the first after the move
+
+
 def test_a_horizontal_scroll_is_found(tmp_path):
     rng = np.random.default_rng(4)
     sheet = rng.integers(0, 255, (260, 1200, 3), dtype=np.uint8)  # a wide spreadsheet

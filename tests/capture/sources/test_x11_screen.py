@@ -65,3 +65,5 @@ def test_record_pause_file_and_duration(xsession, tmp_path, rows):
     (r,) = [encoder.ShardReader(out / f) for f in os.listdir(out) if f.endswith(".enc")]
     assert r.frame_count() == 0
     assert [m["kind"] for m in rows(r, "marker") if m["kind"] in ("pause", "resume")] == ["pause"]
+    # the recording process refused pandas (33 MB) and pyarrow wrote every stream without it
+    assert r.metadata["process"]["allocators"]["pandas"] == "not imported"
