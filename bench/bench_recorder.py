@@ -24,9 +24,9 @@ at 2 fps whose RSS curve is the basis of the one-hour extrapolation.
 ``--context on|off|both`` measures the context sources instead (shell commands and UI elements,
 docs/capture.md): the browser desktop of ``bench/desktop_workload.py`` (Chromium started with
 ``--force-renderer-accessibility`` and ``ACCESSIBILITY_ENABLED=1`` beside an xterm whose bash evals
-``encoder shell-hook bash``),
-with a session D-Bus and an accessibility bus (``at-spi-bus-launcher``), driven by its ``browser``
-scenario (scrolling, clicks, selections, context menus, window switches, commands typed);
+``encoder shell-hook bash``; ``--context-scenario`` picks another of its scenarios, e.g.
+``terminal``), with a session D-Bus and an accessibility bus (``at-spi-bus-launcher``), driven by
+that scenario (browser: scrolling, clicks, selections, context menus, window switches, commands typed);
 ``encoder record`` with both sources on, and with ``--commands off --elements off``, alternating,
 ``--repeat`` times, the same seed for each run. Besides CPU and memory it reports the rows of the
 ``command`` and ``element`` streams and the lookup latency and timeouts of the last
@@ -37,6 +37,7 @@ Needs: ``apt-get install xvfb xdotool xterm ffmpeg`` (openbox optional),
 
     python bench/bench_recorder.py --seconds 60 --memory-minutes 5 --json /tmp/bench_recorder.json
     python bench/bench_recorder.py --context both --fps 2 --seconds 60 --repeat 2 --json /tmp/context.json
+    python bench/bench_recorder.py --context both --context-scenario terminal --keep /tmp/shards
 
 The context runs also need ``apt-get install chromium python3-doc dbus at-spi2-core``.
 """
@@ -161,11 +162,12 @@ AT_SPI_LAUNCHERS = ("/usr/libexec/at-spi-bus-launcher", "/usr/lib/at-spi2-core/a
 
 
 class ContextDesktop(workload.Desktop):
-    """The browser desktop of ``desktop_workload.py`` with both context sources fed: a session
-    D-Bus and an accessibility bus, Chromium with ``--force-renderer-accessibility``, the xterm's
-    bash with the shell hook (its ``XDG_RUNTIME_DIR`` is the recorder's)."""
+    """A desktop of ``desktop_workload.py`` (its ``browser`` scenario by default) with both context
+    sources fed: a session D-Bus and an accessibility bus, Chromium with
+    ``--force-renderer-accessibility``, the xterms' bash with the shell hook (its
+    ``XDG_RUNTIME_DIR`` is the recorder's)."""
 
-    def __init__(self):
+    def __init__(self, scenario: str = "browser"):
         launcher = next((p for p in AT_SPI_LAUNCHERS if os.path.exists(p)), None)
         if shutil.which("dbus-daemon") is None or launcher is None:
             raise SystemExit("--context needs dbus-daemon and at-spi2-core: apt-get install dbus at-spi2-core")
@@ -195,8 +197,9 @@ class ContextDesktop(workload.Desktop):
                 time.sleep(0.1)
         else:
             raise SystemExit("the accessibility bus did not start")
-        self.windows = workload.setup(self, "browser")
-        self.terminal = self.windows["terminal"]
+        self.scenario = scenario
+        self.windows = workload.setup(self, scenario)
+        self.terminal = self.windows.get("terminal")
 
     def _group(self, args, stdout):
         proc = subprocess.Popen(args, env=self.env, stdout=stdout, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -222,11 +225,11 @@ class ContextDesktop(workload.Desktop):
         shutil.rmtree(self.runtime, ignore_errors=True)
 
 
-class BrowserActivity(workload.Driver):
-    """``desktop_workload``'s browser scenario as the input of a run (``keys``: characters typed)."""
+class ScenarioActivity(workload.Driver):
+    """The desktop's ``desktop_workload`` scenario as the input of a run (``keys``: characters typed)."""
 
     def __init__(self, desk: ContextDesktop, seed: int = 0):
-        super().__init__(desk, "browser", seed, queue.Queue())
+        super().__init__(desk, desk.scenario, seed, queue.Queue())
         self.windows = desk.windows
         self.keys = 0
 
@@ -251,7 +254,7 @@ def context_run(desk: ContextDesktop, fps: float, seconds: float, out: Path, on:
     if not on:
         args += ["--commands", "off", "--elements", "off"]
     busy0, total0 = system_cpu()
-    result = measure(desk, args, seconds, wait_line("recording"), make_activity=lambda d: BrowserActivity(d, seed))
+    result = measure(desk, args, seconds, wait_line("recording"), make_activity=lambda d: ScenarioActivity(d, seed))
     busy1, total1 = system_cpu()
     result["machine_busy_percent"] = round(100 * (busy1 - busy0) / max(1, total1 - total0), 1)
     result["command"] = " ".join(args[args.index("record") - 1:])
@@ -291,10 +294,11 @@ def context_figures(out: Path) -> dict:
 
 
 def context_main(args, results: dict, work: Path) -> None:
-    desk = ContextDesktop()
-    results["desktop"] = (f"Xvfb {WIDTH}x{HEIGHT}x24, {'openbox' if desk.wm else 'no WM'}, Chromium "
-                          "(--force-renderer-accessibility) + xterm/bash with the shell hook, session D-Bus + "
-                          "at-spi bus; desktop_workload browser scenario")
+    desk = ContextDesktop(args.context_scenario)
+    results["desktop"] = (f"Xvfb {WIDTH}x{HEIGHT}x24, {'openbox' if desk.wm else 'no WM'}, "
+                          f"{'Chromium (--force-renderer-accessibility) + ' if 'browser' in desk.windows else ''}"
+                          "xterm/bash with the shell hook, session D-Bus + at-spi bus; desktop_workload "
+                          f"{args.context_scenario} scenario")
     modes = {"on": [True], "off": [False], "both": [True, False]}[args.context]
     try:
         time.sleep(3)  # Chromium's first paint and accessibility tree
@@ -528,6 +532,8 @@ def main(argv=None) -> int:
     ap.add_argument("--no-torch", action="store_true", help="start `encoder record` with torch unimportable, "
                     "as on a machine without it (every `encoder` command imports torch when it is installed: "
                     "~185 MB of resident memory)")
+    ap.add_argument("--context-scenario", default="browser", choices=workload.SCENARIOS,
+                    help="--context: the desktop_workload scenario of the desktop (default browser)")
     ap.add_argument("--keep", help="--context: copy each run's shards into this folder (to re-encode or view them)")
     ap.add_argument("--repeat", type=int, default=1, help="--context: runs per mode (default 1)")
     ap.add_argument("--seed", type=int, default=0, help="--context: the seed of the scenario (same for every run)")
