@@ -74,7 +74,7 @@ def test_page_of_the_demo_session():
     parsed = Page(page)
     assert parsed.tags.count("svg") == 5 and "rect" in parsed.tags and "script" not in parsed.tags
     text = " ".join(parsed.text)
-    for figure in ("690,097", "Chromium", "XTerm", "52.0", "scroll", "1.462 s", "2026-12-06 13:30:12 UTC"):
+    for figure in ("784,626", "Chromium", "XTerm", "52.0", "scroll", "1.462 s", "2026-12-06 13:30:12 UTC"):
         assert figure in text, figure
     assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in page
     for t in stats_tables(s):  # every table's cells are on the page
