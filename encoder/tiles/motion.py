@@ -116,19 +116,18 @@ class Motion:
         if found is not None:
             rect, dx, dy = found
             target = self._target(rect)
-            blockers = [n for n, g in self.panes.items()
-                        if any(_area(_inter(g.rect, r)) for r in (rect, _shift(rect, -dx, -dy)))]
             if target is not None:
                 moves[target] = (dx, dy)
-            elif blockers:
+            else:
                 # Panes of an older layout (a window since moved or resized) that the motion
-                # overlaps: they go back to the base grid now, and the motion makes a pane from
-                # the next scroll on (the base ids under them are stale until this frame).
-                evicted = blockers
-            elif len(self.panes) < MAX_PANES:
-                created = min(set(range(MAX_PANE_ID + 1)) - set(self.panes))
-                self.panes[created] = _Geometry(rect, 0, 0)
-                moves[created] = (dx, dy)
+                # overlaps go back to the base grid now, and the motion makes a pane from the
+                # next scroll on (the base ids under them are stale until this frame).
+                evicted = [n for n, g in self.panes.items()
+                           if any(_area(_inter(g.rect, r)) for r in (rect, _shift(rect, -dx, -dy)))]
+                if not evicted and len(self.panes) < MAX_PANES:
+                    created = min(set(range(MAX_PANE_ID + 1)) - set(self.panes))
+                    self.panes[created] = _Geometry(rect, 0, 0)
+                    moves[created] = (dx, dy)
         if not touched and not moves and not evicted:  # the plain path: no pane in the way
             tiles = k.gather(rows, ch, tile, positions)
             k.scatter(prev, ch, tile, positions, tiles)

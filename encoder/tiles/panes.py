@@ -77,8 +77,8 @@ def encode_section(changes: list, before: dict, k) -> bytes:
         out.append(_SET)
         x0, y0, x1, y1 = pane.rect
         rows, cols = pane.ids.shape
-        for v in (zigzag(x0), zigzag(y0), x1 - x0, y1 - y0, zigzag(pane.cx), zigzag(pane.cy), zigzag(pane.r0), zigzag(pane.c0),
-                  rows, cols):
+        for v in (zigzag(x0), zigzag(y0), x1 - x0, y1 - y0, zigzag(pane.cx), zigzag(pane.cy), zigzag(pane.r0),
+                  zigzag(pane.c0), rows, cols):
             put_varint(out, v)
         old = before.get(number)
         ids = pane.ids.reshape(-1)
