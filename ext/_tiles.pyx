@@ -61,8 +61,53 @@ cdef extern from *:
         h ^= h >> 33; h *= ENC_P2; h ^= h >> 29; h *= ENC_P3; h ^= h >> 32;
         return h;
     }
+    /* Strip hash of the motion vote (it only proposes: exact comparisons decide). NH, as in
+       UMAC: each 8-byte word w adds (lo32(w) + K[2i]) * (hi32(w) + K[2i+1]) mod 2^64, the
+       keys cycling every 32 words; one SSE2 multiply takes two words (2-3x the speed of a
+       multiply chain per word). Tail bytes (n mod 8) are chained in, then XXH64's avalanche. */
+    static const uint32_t ENC_NH_KEYS[64] = {
+        0x7B1DCDAFu, 0xE220A839u, 0xA1B965F4u, 0x6E789E6Au, 0x8009454Fu, 0x06C45D18u, 0x724C81ECu, 0xF88BB8A8u,
+        0x51A8749Bu, 0x1B39896Au, 0x747EA2EAu, 0x53CB9F0Cu, 0x1F4532E1u, 0x2C829ABEu, 0xC916AB3Cu, 0xC584133Au,
+        0x41C98AC3u, 0x3EE57890u, 0x368CB0A6u, 0xF3B8488Cu, 0x3CB13D09u, 0x657EECDDu, 0x055BDEF6u, 0xC2D326E0u,
+        0xE0BBDB7Bu, 0x8621A03Fu, 0x983AA92Fu, 0x8E1F7555u, 0x00CC4D19u, 0xB54E0F16u, 0x971D80ABu, 0x84BB3F97u,
+        0x75521255u, 0x7D29825Cu, 0x2B7F7F86u, 0xC3CF1710u, 0x83914F64u, 0x3466E9A0u, 0x5A4485ACu, 0xD81A8D2Bu,
+        0x100B9ED7u, 0xDB01602Bu, 0x1825F10Du, 0xA9038A92u, 0x0DCA2F6Au, 0xEDF5F1D9u, 0x7BD2634Cu, 0x54496AD6u,
+        0xF5407269u, 0xDD7C01D4u, 0xDB4C4F7Bu, 0x935E82F1u, 0x92233300u, 0x69B82EBCu, 0x7DE1D510u, 0x40D29EB5u,
+        0xB45C6316u, 0xA2F09DABu, 0x0F4D3872u, 0xEE521D7Au, 0x72F3454Fu, 0xF16952EEu, 0xA8E40225u, 0x377D35DEu
+    };
+    #if defined(__SSE2__)
+    #include <emmintrin.h>
+    #endif
+    static inline uint64_t enc_strip_hash(const uint8_t* p, size_t n) {
+        size_t words = n / 8, i = 0;
+        uint64_t acc = 0, w, lo, hi;
+    #if defined(__SSE2__)
+        __m128i a0 = _mm_setzero_si128(), a1 = _mm_setzero_si128(), x, y;
+        for (; i + 4 <= words; i += 4) {
+            x = _mm_add_epi32(_mm_loadu_si128((const __m128i*)(p + 8 * i)),
+                              _mm_loadu_si128((const __m128i*)(ENC_NH_KEYS + (2 * i) % 64)));
+            a0 = _mm_add_epi64(a0, _mm_mul_epu32(x, _mm_srli_epi64(x, 32)));
+            y = _mm_add_epi32(_mm_loadu_si128((const __m128i*)(p + 8 * i + 16)),
+                              _mm_loadu_si128((const __m128i*)(ENC_NH_KEYS + (2 * i + 4) % 64)));
+            a1 = _mm_add_epi64(a1, _mm_mul_epu32(y, _mm_srli_epi64(y, 32)));
+        }
+        a0 = _mm_add_epi64(a0, a1);
+        acc = (uint64_t)_mm_cvtsi128_si64(a0) + (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(a0, a0));
+    #endif
+        for (; i < words; i++) {
+            memcpy(&w, p + 8 * i, 8);
+            lo = (uint32_t)((uint32_t)w + ENC_NH_KEYS[(2 * i) % 64]);
+            hi = (uint32_t)((uint32_t)(w >> 32) + ENC_NH_KEYS[(2 * i + 1) % 64]);
+            acc += lo * hi;
+        }
+        for (i = 8 * words; i < n; i++) acc = (acc ^ p[i]) * ENC_P1;
+        acc ^= (uint64_t)n;
+        acc ^= acc >> 33; acc *= ENC_P2; acc ^= acc >> 29; acc *= ENC_P3; acc ^= acc >> 32;
+        return acc;
+    }
     """
     uint64_t xxh64 "enc_xxh64"(const uint8_t* p, size_t n) noexcept nogil
+    uint64_t strip_hash "enc_strip_hash"(const uint8_t* p, size_t n) noexcept nogil
 
 GRID_FULL = 0
 GRID_DELTA = 1
@@ -372,36 +417,11 @@ cdef void _gather_cells(const uint8_t* image, Py_ssize_t height, Py_ssize_t row_
 cdef void _row_hashes(const uint8_t* image, Py_ssize_t row_bytes, Py_ssize_t channels, Py_ssize_t x0,
                       Py_ssize_t strip, Py_ssize_t strips, Py_ssize_t y0, Py_ssize_t y1,
                       uint64_t* out) noexcept nogil:
-    """A 64-bit hash of each strip of ``strip`` pixels of each row (multiply and rotate per
-    8-byte word: only a vote, exact comparisons decide)."""
-    cdef Py_ssize_t y, s, i, n = strip * channels
-    cdef const uint8_t* p
-    cdef uint64_t h, w, a, b, c, d
+    """``strip_hash`` of each strip of ``strip`` pixels of each row."""
+    cdef Py_ssize_t y, s, n = strip * channels
     for y in range(y0, y1):
         for s in range(strips):
-            p = image + y * row_bytes + (x0 + s * strip) * channels
-            a = <uint64_t>n
-            b = c = d = 0
-            i = 0
-            while i + 32 <= n:  # four independent lanes: the multiplies overlap
-                memcpy(&w, p + i, 8)
-                a = (a ^ w) * 0x9E3779B185EBCA87ULL
-                memcpy(&w, p + i + 8, 8)
-                b = (b ^ w) * 0x9E3779B185EBCA87ULL
-                memcpy(&w, p + i + 16, 8)
-                c = (c ^ w) * 0x9E3779B185EBCA87ULL
-                memcpy(&w, p + i + 24, 8)
-                d = (d ^ w) * 0x9E3779B185EBCA87ULL
-                a ^= a >> 29
-                b ^= b >> 29
-                c ^= c >> 29
-                d ^= d >> 29
-                i += 32
-            h = a ^ (b * 0xC2B2AE3D27D4EB4FULL) ^ (c * 0x165667B19E3779F9ULL) ^ (d * 0x85EBCA77C2B2AE63ULL)
-            while i < n:
-                h = (h ^ p[i]) * 0x9E3779B185EBCA87ULL
-                i += 1
-            out[(y - y0) * strips + s] = h
+            out[(y - y0) * strips + s] = strip_hash(image + y * row_bytes + (x0 + s * strip) * channels, n)
 
 
 @cython.boundscheck(False)

@@ -53,8 +53,9 @@ def cpu_seconds() -> float:
 def thread_cpu_seconds() -> dict:
     """CPU seconds of every live Python thread by name (Linux ``/proc``; empty elsewhere).
 
-    Names of the pipeline: ``encoder-x11-screen`` (grab and the caller's share of
-    ``add_frame``), ``encoder-frames`` (tile lookup), ``encoder-writer`` (compression and
+    Names of the pipeline: ``encoder-x11-screen`` (grab and ``add_frame``: compare and tile
+    lookup), ``encoder-frames`` (the lookup, only with ``configure_frames(background=True)``),
+    ``encoder-writer`` (compression and
     writes), ``encoder-recorder`` (policy, event columns), ``encoder-x11-input``,
     ``encoder-x11-windows``, ``encoder-atspi`` (UI element lookups), ``encoder-atspi-bus``, ``MainThread``.
     """

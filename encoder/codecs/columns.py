@@ -155,12 +155,18 @@ def decode_ints(params: dict, sections: list, n: int, dtype, out=None) -> np.nda
     return kernels.decode_planes(planes, mode, base, step, target, out=out, table=table).view(dtype)
 
 
-def _offsets_and_data(arr: pa.Array) -> tuple[np.ndarray, bytes]:
-    """Value lengths and concatenated bytes of a string/binary array (nulls have length 0)."""
-    arr = arr.cast(pa.large_binary())
-    offsets = np.frombuffer(arr.buffers()[1], np.int64)[arr.offset:arr.offset + len(arr) + 1]
+def _offsets_and_data(arr: pa.Array) -> tuple[np.ndarray, memoryview]:
+    """Value lengths and concatenated bytes of a string/binary array (nulls have length 0).
+
+    The bytes are a view of the array's buffer: a tile page (1 MiB) is not copied on its way
+    to zstd."""
+    if arr.type in (pa.binary(), pa.string()):
+        width = np.int32
+    else:
+        arr, width = arr.cast(pa.large_binary()), np.int64
+    offsets = np.frombuffer(arr.buffers()[1], width)[arr.offset:arr.offset + len(arr) + 1].astype(np.int64)
     data = arr.buffers()[2]
-    payload = b"" if data is None else data.to_pybytes()[offsets[0]:offsets[-1]]
+    payload = memoryview(b"") if data is None else memoryview(data)[offsets[0]:offsets[-1]]
     return np.diff(offsets), payload
 
 
@@ -231,7 +237,7 @@ def encode_varlen(arr: pa.Array, kind: str) -> tuple[dict, list]:
         params["n"] = len(encoded.dictionary)
         sections += s
         arr = encoded.dictionary
-    else:
+    elif arr.null_count:
         arr = arr.fill_null(b"")
     return params, sections + encode_values(arr, params)
 

@@ -360,6 +360,8 @@ class ShardWriter(WriterFrames):
     def _flush_due(self):
         if self.flush_seconds is None:
             return
+        if self._frame_writer is not None:
+            self._frame_writer.flush_due()
         now = time.monotonic()
         for name, buf in self._buffers.items():
             if buf.rows and now - buf.since >= self.flush_seconds:

@@ -128,8 +128,9 @@ class PageStores:
             return
         if len(usage.uses) < len(firsts):
             usage.uses = np.concatenate([usage.uses, np.zeros(len(firsts) - len(usage.uses), np.int32)])
-        np.subtract.at(usage.uses, usage.pages[positions], 1)
-        np.add.at(usage.uses, pages, 1)
+        n = len(usage.uses)  # bincount: ufunc.at costs ~30 us a call here
+        gained = np.bincount(pages, minlength=n) - np.bincount(usage.pages[positions], minlength=n)
+        usage.uses += gained.astype(np.int32)
         usage.pages[positions] = pages
         usage.ids[positions] = ids
         usage.dirty = True

@@ -129,26 +129,40 @@ def gather_cells(image, channels: int, tile: int, cx: int, cy: int, rows, cols) 
     return out.reshape(len(rows), -1)
 
 
+#: The strip hash's NH keys (``ENC_NH_KEYS`` of the native kernel: splitmix64 from 0, low half first).
+_NH_KEYS = np.array([
+    0x7B1DCDAF, 0xE220A839, 0xA1B965F4, 0x6E789E6A, 0x8009454F, 0x06C45D18, 0x724C81EC, 0xF88BB8A8,
+    0x51A8749B, 0x1B39896A, 0x747EA2EA, 0x53CB9F0C, 0x1F4532E1, 0x2C829ABE, 0xC916AB3C, 0xC584133A,
+    0x41C98AC3, 0x3EE57890, 0x368CB0A6, 0xF3B8488C, 0x3CB13D09, 0x657EECDD, 0x055BDEF6, 0xC2D326E0,
+    0xE0BBDB7B, 0x8621A03F, 0x983AA92F, 0x8E1F7555, 0x00CC4D19, 0xB54E0F16, 0x971D80AB, 0x84BB3F97,
+    0x75521255, 0x7D29825C, 0x2B7F7F86, 0xC3CF1710, 0x83914F64, 0x3466E9A0, 0x5A4485AC, 0xD81A8D2B,
+    0x100B9ED7, 0xDB01602B, 0x1825F10D, 0xA9038A92, 0x0DCA2F6A, 0xEDF5F1D9, 0x7BD2634C, 0x54496AD6,
+    0xF5407269, 0xDD7C01D4, 0xDB4C4F7B, 0x935E82F1, 0x92233300, 0x69B82EBC, 0x7DE1D510, 0x40D29EB5,
+    0xB45C6316, 0xA2F09DAB, 0x0F4D3872, 0xEE521D7A, 0x72F3454F, 0xF16952EE, 0xA8E40225, 0x377D35DE,
+], np.uint64)
+
+
 def row_hashes(image, channels: int, x0: int, strip: int, strips: int, y0: int, y1: int) -> np.ndarray:
-    """``uint64[y1 - y0, strips]``: the native kernel's hash of each strip of each row."""
+    """``uint64[y1 - y0, strips]``: the native kernel's hash of each strip of each row (NH over
+    8-byte words, the tail bytes chained in, XXH64's avalanche)."""
     n = strip * channels
     part = image[y0:y1, x0 * channels:(x0 + strip * strips) * channels].reshape(y1 - y0, strips, n)
-    lanes = [np.full(part.shape[:2], n, np.uint64)] + [np.zeros(part.shape[:2], np.uint64) for _ in range(3)]
-    blocks = n // 32
+    words = n // 8
+    low = np.uint64(0xFFFFFFFF)
     with np.errstate(over="ignore"):
-        if blocks:
-            w = np.ascontiguousarray(part[:, :, :blocks * 32]).view("<u8")
-            for i in range(blocks * 4):
-                lane = lanes[i % 4]
-                lane ^= w[:, :, i]
-                lane *= np.uint64(0x9E3779B185EBCA87)
-                if i % 4 == 3:
-                    for v in lanes:
-                        v ^= v >> np.uint64(29)
-        h = lanes[0] ^ (lanes[1] * np.uint64(0xC2B2AE3D27D4EB4F)) ^ (lanes[2] * np.uint64(0x165667B19E3779F9)) \
-            ^ (lanes[3] * np.uint64(0x85EBCA77C2B2AE63))
-        for i in range(blocks * 32, n):
+        w = np.ascontiguousarray(part[:, :, :words * 8]).view("<u8")
+        at = 2 * np.arange(words) % 64
+        lo = ((w & low) + _NH_KEYS[at]) & low
+        hi = ((w >> np.uint64(32)) + _NH_KEYS[at + 1]) & low
+        h = (lo * hi).sum(axis=2, dtype=np.uint64)
+        for i in range(words * 8, n):
             h = (h ^ part[:, :, i].astype(np.uint64)) * np.uint64(0x9E3779B185EBCA87)
+        h ^= np.uint64(n)
+        h ^= h >> np.uint64(33)
+        h *= np.uint64(0xC2B2AE3D27D4EB4F)
+        h ^= h >> np.uint64(29)
+        h *= np.uint64(0x165667B19E3779F9)
+        h ^= h >> np.uint64(32)
     return h
 
 

@@ -1,15 +1,20 @@
 """The capture side of the screen tiles: frames in, tile pages and frame rows out.
 
-Work is split so that the caller's capture loop pays only for one pass over its frame:
+Work is split in two:
 
 1. On the caller's thread (:meth:`FrameWriter.add`): validate, compare the frame with the
    previous frame of its screen (``stage``: one memcmp per band of tile rows when nothing
-   changed there), copy the changed tiles out (``gather``). The caller may reuse its buffer
-   as soon as ``add_frame`` returns. The GIL is released during both kernels.
-2. On the ``encoder-frames`` thread: look every changed tile up in the shard-wide content
-   store (hash, then a byte comparison), give new tiles ids and pack them into pages.
-3. On the shard writer's thread: compress pages (zstd, level 6 by default) and frame
+   changed there), copy the changed tiles out (``gather``), then look every changed tile up
+   in the shard-wide content store (hash, then a byte comparison), give new tiles ids and
+   pack them into pages (``_process``). The caller may reuse its buffer as soon as
+   ``add_frame`` returns. The GIL is released during the kernels.
+2. On the shard writer's thread: compress pages (zstd, level 6 by default) and frame
    blocks, and write them.
+
+``background=True`` moves the lookups to an ``encoder-frames`` thread of their own. That
+costs more CPU (0.1-0.9 ms per frame on the corpus: hand-offs and the GIL between two
+Python threads) and makes refreshes land a variable number of frames late, for a caller
+whose capture loop cannot spare ~0.5 ms per changed frame.
 
 Ordering keeps a crash harmless: a frame row is written only after every page holding its
 tiles, and pages and rows are flushed at the latest ``flush_seconds`` after a frame arrived.
@@ -52,7 +57,7 @@ class FrameOptions:
     reach_pages: int = 16             # hits outside these recent pages and the screen's own are copied
     motion: bool = True               # scrolled content keeps its tiles (panes, format 1.3)
     max_pending_bytes: int = 32 << 20
-    background: bool | None = None    # None: as the shard writer
+    background: bool = False          # lookups on an encoder-frames thread (the shard writer's must be on)
     backend: str | None = None        # None: encoder.backends.NAME
     hash_mask: int = _ALL_BITS        # tests force collisions with 0
 
@@ -193,8 +198,6 @@ class FrameWriter:
         self.batch_since = 0.0
         self.closed = False
         background = options.background
-        if background is None:
-            background = sink.background
         if background and not sink.background:
             raise EncoderError("frames can be encoded in the background only if the shard writer is "
                                "(ShardWriter(background=True))")
@@ -301,6 +304,19 @@ class FrameWriter:
                 if not self.thread.is_alive():
                     break
         self.raise_pending()
+
+    def flush_due(self) -> None:
+        """Without a frame thread: write the pages and rows waiting ``flush_seconds`` or longer.
+        The shard writer calls it on its own writes, so rows are not held back while no frame
+        comes (a paused screen); a frame being added checks the time itself."""
+        if self.queue is not None or self.closed or self.flush_seconds is None \
+                or not self.add_lock.acquire(blocking=False):
+            return
+        try:
+            if self.error is None and time.monotonic() - self._oldest() >= self.flush_seconds:
+                self._flush_all()
+        finally:
+            self.add_lock.release()
 
     def close(self) -> None:
         if self.closed:

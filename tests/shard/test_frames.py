@@ -96,14 +96,15 @@ def test_size_change_and_format_change_mid_session():
     check_all(ShardReader(write(frames, block_frames=5)), frames)
 
 
-def test_several_screens_interleaved():
+@pytest.mark.parametrize("frame_thread", [False, True])
+def test_several_screens_interleaved(frame_thread):
     rng = np.random.default_rng(6)
     s0, _ = session(rng, 20, 40, 60, 4)
     s1, _ = session(rng, 13, 25, 31, 4)
     s2, _ = session(rng, 7, 19, 19, 1)
     out = io.BytesIO()
     with ShardWriter(out, metadata=CLOCK, flush_seconds=None) as w:
-        w.configure_frames(block_frames=6, tile=8)
+        w.configure_frames(block_frames=6, tile=8, background=frame_thread)
         for i in range(20):
             w.add_frame(i * 1000, s0[i], screen=0)
             if i < len(s1):
@@ -140,6 +141,7 @@ def test_unchanged_frames_reach_the_frame_thread_in_batches():
     image = np.random.default_rng(3).integers(0, 255, (40, 64, 4), np.uint8)
     sink = io.BytesIO()
     writer = ShardWriter(sink)
+    writer.configure_frames(background=True)
     writer.add_frame(0, image)
     frames = writer._frame_writer
     puts = []
@@ -152,6 +154,20 @@ def test_unchanged_frames_reach_the_frame_thread_in_batches():
     assert batches[:3] == [16, 16, 16] and sum(batches) == 48
     reader = ShardReader(sink.getvalue())
     assert reader.frame_count() == 49 and np.array_equal(reader.frame(48), image)
+
+
+def test_frame_rows_are_flushed_while_no_frame_comes():
+    """Without a frame thread, the shard writer's own writes flush frame rows that waited
+    ``flush_seconds`` (a paused screen adds no frame to do it)."""
+    import time
+    image = np.random.default_rng(4).integers(0, 255, (40, 64, 4), np.uint8)
+    with ShardWriter(io.BytesIO(), metadata=CLOCK, flush_seconds=0.2) as w:
+        w.add_frame(0, image)
+        w.write("command", {"t": [1], "kind": ["shell"], "text": ["ls"]})
+        assert w.frame_writer_stats()["frame_blocks"] == 0  # the row is young: it waits
+        time.sleep(0.25)
+        w.write("command", {"t": [2], "kind": ["shell"], "text": ["ls"]})
+        assert w.frame_writer_stats()["frame_blocks"] == 1
 
 
 def test_native_and_reference_write_the_same_shard():
