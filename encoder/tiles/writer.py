@@ -54,7 +54,7 @@ class FrameOptions:
     block_frames: int = 64
     page_budget: int = 6              # refreshes keep a frame within this many pages (0: no refresh)
     refresh_frames: int = 16          # frames of a screen between refreshes
-    reach_pages: int = 16             # hits outside these recent pages and the screen's own are copied
+    reach_pages: int = 6              # hits outside these recent pages and the screen's own are copied
     motion: bool = True               # scrolled content keeps its tiles (panes, format 1.3)
     max_pending_bytes: int = 32 << 20
     background: bool = False          # lookups on an encoder-frames thread (the shard writer's must be on)
