@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import CorruptShardError
-from .layout import MAX_TILE, MAX_TILE_ID, MIN_TILE
+from .layout import MAX_PAGE_BYTES, MAX_TILE, MAX_TILE_ID, MIN_TILE
 
 
 class Helpers:
@@ -164,6 +164,9 @@ def index_pages(shard) -> dict[tuple, CachedStore]:
         ends = firsts + counts
         if (counts < 1).any() or (firsts < 0).any() or (ends[:-1] > firsts[1:]).any() or ends[-1] > MAX_TILE_ID + 1:
             raise bad(f"pages of the ({ch}, {tile}) store overlap or are out of order")
+        if int(counts.max()) > max(1, MAX_PAGE_BYTES // (tile * tile * ch)):  # no writer makes more
+            raise bad(f"a page of the ({ch}, {tile}) store claims {int(counts.max())} tiles: more than "
+                      f"{MAX_PAGE_BYTES} bytes")
         firsts, counts, where = _fill_gaps(firsts, counts, blocks[mine], bool(shard.lost))
         stores[(ch, tile)] = CachedStore(ch, tile, firsts, counts, where, np.full(len(firsts), -1, np.int32))
     return stores

@@ -161,11 +161,11 @@ def test_frame_rows_are_flushed_while_no_frame_comes():
     ``flush_seconds`` (a paused screen adds no frame to do it)."""
     import time
     image = np.random.default_rng(4).integers(0, 255, (40, 64, 4), np.uint8)
-    with ShardWriter(io.BytesIO(), metadata=CLOCK, flush_seconds=0.2) as w:
+    with ShardWriter(io.BytesIO(), metadata=CLOCK, flush_seconds=1.0) as w:
         w.add_frame(0, image)
         w.write("command", {"t": [1], "kind": ["shell"], "text": ["ls"]})
         assert w.frame_writer_stats()["frame_blocks"] == 0  # the row is young: it waits
-        time.sleep(0.25)
+        time.sleep(1.05)
         w.write("command", {"t": [2], "kind": ["shell"], "text": ["ls"]})
         assert w.frame_writer_stats()["frame_blocks"] == 1
 
