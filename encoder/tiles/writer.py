@@ -11,10 +11,8 @@ Work is split in two:
 2. On the shard writer's thread: compress pages (zstd, level 6 by default) and frame
    blocks, and write them.
 
-``background=True`` moves the lookups to an ``encoder-frames`` thread of their own. That
-costs more CPU (0.1-0.9 ms per frame on the corpus: hand-offs and the GIL between two
-Python threads) and makes refreshes land a variable number of frames late, for a caller
-whose capture loop cannot spare ~0.5 ms per changed frame.
+``background=True`` moves the lookups to an ``encoder-frames`` thread: 0.1-0.9 ms more CPU
+per frame on the corpus (hand-offs, the GIL), refreshes a variable number of frames late.
 
 Ordering keeps a crash harmless: a frame row is written only after every page holding its
 tiles, and pages and rows are flushed at the latest ``flush_seconds`` after a frame arrived.
@@ -258,13 +256,13 @@ class FrameWriter:
                 fresh_tiles = self.k.gather(rows, channels, tile, fresh_positions)
         if tiles is None:
             tiles = self.k.gather(rows, channels, tile, positions)
-        staged = positions.nbytes + tiles.nbytes + 64 + (0 if fresh_tiles is None else fresh_tiles.nbytes)
-        staged += sum(op[-1].nbytes for op in panes or () if op[0] == "set")
-        item = _Item(t, screen, width, height, code, channels, positions, tiles, full, staged,
+        item = _Item(t, screen, width, height, code, channels, positions, tiles, full, 0,
                      fresh_positions, fresh_tiles, panes or None)
         if self.queue is None:
             self._process(item)
             return
+        item.nbytes = positions.nbytes + tiles.nbytes + 64 + (0 if fresh_tiles is None else fresh_tiles.nbytes)
+        item.nbytes += sum(op[-1].nbytes for op in panes or () if op[0] == "set")
         # Unchanged frames travel to the frame thread in batches: waking it costs more CPU
         # than such a frame's whole processing there (0.1 ms against 0.01 on this machine).
         self.batch.append(item)
@@ -293,8 +291,9 @@ class FrameWriter:
         """Write every page and frame row accepted so far (returns when handed to the shard)."""
         if self.closed:
             return
-        if self.queue is None:
-            self._flush_all()
+        if self.queue is None:  # the lookups run in add_frame, maybe on another thread
+            with self.add_lock:
+                self._flush_all()
         else:
             with self.add_lock:
                 self._send()
@@ -309,11 +308,10 @@ class FrameWriter:
         """Without a frame thread: write the pages and rows waiting ``flush_seconds`` or longer.
         The shard writer calls it on its own writes, so rows are not held back while no frame
         comes (a paused screen); a frame being added checks the time itself."""
-        if self.queue is not None or self.closed or self.flush_seconds is None \
-                or not self.add_lock.acquire(blocking=False):
+        if self.queue is not None or self.closed or not self.add_lock.acquire(blocking=False):
             return
         try:
-            if self.error is None and time.monotonic() - self._oldest() >= self.flush_seconds:
+            if self.error is None and self._due():
                 self._flush_all()
         finally:
             self.add_lock.release()
@@ -333,7 +331,8 @@ class FrameWriter:
                 self.error = EncoderError("internal: the frame thread stopped with frames left",
                                           shard=self.sink.name)
         elif self.error is None:
-            self._flush_all()
+            with self.add_lock:
+                self._flush_all()
         # Nothing more can be added: give the content store and the previous frames back now,
         # not when the shard writer is collected (a recorder rotating its shards would hold
         # two of each for a while).
@@ -356,7 +355,7 @@ class FrameWriter:
                 return
             if item is None:
                 try:
-                    if self.error is None and time.monotonic() - self._oldest() >= self.flush_seconds:
+                    if self.error is None and self._due():
                         self._flush_all()
                 except BaseException as exc:
                     self.error = exc
@@ -420,12 +419,14 @@ class FrameWriter:
         self.waiting.append(_Row(item, ids, max(top, int(ids.max()) if len(ids) else -1), store_id,
                                  time.monotonic(), changes, panes))
         self._release()
-        if self.flush_seconds is not None and time.monotonic() - self._oldest() >= self.flush_seconds:
+        if self._due():
             self._flush_all()
 
-    def _oldest(self) -> float:
+    def _due(self) -> bool:
+        """Whether the oldest row not written yet has waited ``flush_seconds``."""
         rows = self.ready or self.waiting
-        return rows[0].since if rows else float("inf")
+        return self.flush_seconds is not None and bool(rows) \
+            and time.monotonic() - rows[0].since >= self.flush_seconds
 
     def _release(self) -> None:
         """Move rows whose pages are all written to ``ready``; write full blocks."""

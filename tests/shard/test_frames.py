@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import os
+import time
 
 import numpy as np
 import pytest
@@ -168,6 +169,26 @@ def test_frame_rows_are_flushed_while_no_frame_comes():
         time.sleep(1.05)
         w.write("command", {"t": [2], "kind": ["shell"], "text": ["ls"]})
         assert w.frame_writer_stats()["frame_blocks"] == 1
+
+
+def test_flush_from_another_thread_while_frames_are_added():
+    """The lookups run in add_frame: a flush from another thread waits for the frame being added."""
+    import threading
+    frames, _ = session(np.random.default_rng(12), 120, 48, 64, 4, levels=256)
+    out, done = io.BytesIO(), threading.Event()
+    with ShardWriter(out, metadata=CLOCK, flush_seconds=None) as w:
+        w.configure_frames(tile=8, page_bytes=8 * 8 * 4 * 16, block_frames=4)
+
+        def flush():
+            while not done.is_set():
+                w.flush()
+        flusher = threading.Thread(target=flush)
+        flusher.start()
+        for i, image in enumerate(frames):
+            w.add_frame(i, image)
+        done.set()
+        flusher.join()
+    check_all(ShardReader(out.getvalue()), frames)
 
 
 def test_native_and_reference_write_the_same_shard():
