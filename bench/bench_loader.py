@@ -39,7 +39,6 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import multiprocessing  # noqa: E402
 import platform  # noqa: E402
-import resource  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
@@ -245,14 +244,8 @@ class BaselineLoader:
 # -- measurements --------------------------------------------------------------------------
 def peak_rss_mb() -> float:
     """Peak resident memory of this process (VmHWM: unlike ``ru_maxrss``, not inherited across exec)."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    from encoder.capture.stats import peak_rss_bytes
+    return peak_rss_bytes() / 2**20
 
 
 def memcpy_bandwidth(nbytes_: int, rounds: int = 7) -> float:

@@ -385,6 +385,10 @@ def fuzz(tmp_path, runs: int, *args: str, timeout: int = 600, seconds: int | Non
         timeout = seconds + 300  # libFuzzer stops itself; this only catches a harness that hangs
     cmd = [sys.executable, str(FUZZ), *args, *budget, "-timeout=20", "-rss_limit_mb=3072",
            "-max_len=65536", "-print_final_stats=1", f"-artifact_prefix={tmp_path}/", str(work), str(corpus)]
+    # libFuzzer's memory limit reads ru_maxrss, which Linux carries across fork and exec: started
+    # from pytest, the fuzzer would begin at pytest's peak (3.2 GB once in CI, a false out-of-memory).
+    # A shell forks it from its own small process instead (`; exit` keeps sh from exec'ing it).
+    cmd = ["sh", "-c", '"$@"; exit $?', "sh", *cmd]
     # one log: libFuzzer reports on stderr, atheris prints a crash's Python traceback on stdout
     proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                           timeout=timeout)

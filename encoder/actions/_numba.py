@@ -201,13 +201,15 @@ def _lower_median(values, n):
 
 
 @njit(**_OPTS)
-def keys(kt, cat, hot, name, pos, release, has_release, cum_all, cum_other, gap_us):
+def keys(kt, cat, hot, name, unknown, pos, release, has_release, cum_all, cum_other, gap_us):
     """Type bursts, keys and hotkeys from the classified key presses (docs/actions.md, Keys).
 
     ``cat``: K_KEY, K_BACKSPACE, K_TYPE, K_EDIT or K_TAP per press; ``hot``: the press is a
-    hotkey when it makes a key action; ``name``: its name id. Returns per action: kind,
-    first and last press, t_end, count, name id (-1 for a burst), dwell and flight medians
-    (NONE: none), and the presses whose text a burst keeps: ``kept[kept_lo[a]:kept_hi[a]]``.
+    hotkey when it makes a key action; ``name``: its name id; ``unknown``: a typing press
+    whose text is unknown (timing-only or editing). Returns per action: kind, first and last
+    press, t_end, count, name id (-1 for a burst), dwell and flight medians (NONE: none), the
+    presses whose text a burst keeps: ``kept[kept_lo[a]:kept_hi[a]]``, and whether a burst's
+    text is unknown (sticky: a BackSpace deletes the character, not the doubt).
     """
     n = len(kt)
     kind = np.empty(n, np.int8)
@@ -223,6 +225,7 @@ def keys(kt, cat, hot, name, pos, release, has_release, cum_all, cum_other, gap_
     kept = np.empty(n, np.int64)
     kept_lo = np.empty(n, np.int64)
     kept_hi = np.empty(n, np.int64)
+    unknown_out = np.zeros(n, np.bool_)
     members = np.empty(n, np.int64)  # presses of the open burst
     scratch = np.empty(n, np.int64)
     m = 0
@@ -242,7 +245,8 @@ def keys(kt, cat, hot, name, pos, release, has_release, cum_all, cum_other, gap_
                 kept_hi[burst] = n_kept
                 burst = -1
             elif c != K_TAP:  # a lone modifier tap is its own action and leaves the burst open
-                if c == K_TYPE or c == K_EDIT:  # an editing press's text is unknown: the burst's too
+                unknown_out[burst] |= unknown[i]
+                if c == K_TYPE:  # an editing press types no character of its own
                     kept[n_kept] = i
                     n_kept += 1
                 elif c == K_BACKSPACE:
@@ -256,6 +260,7 @@ def keys(kt, cat, hot, name, pos, release, has_release, cum_all, cum_other, gap_
         if c == K_TYPE:
             kind[m], first[m], lastp[m], t1[m], count[m] = TYPE, i, i, max(kt[i], release[i]), 1
             name_out[m], dwell[m], flight[m] = -1, NONE, NONE
+            unknown_out[m] = unknown[i]
             kept_lo[m] = n_kept
             kept[n_kept] = i
             n_kept += 1
@@ -280,7 +285,7 @@ def keys(kt, cat, hot, name, pos, release, has_release, cum_all, cum_other, gap_
         _close_burst(burst, members, n_members, kt, release, has_release, dwell, flight, scratch)
         kept_hi[burst] = n_kept
     return (kind[:m], first[:m], lastp[:m], t1[:m], count[:m], name_out[:m], dwell[:m], flight[:m],
-            kept[:n_kept].copy(), kept_lo[:m], kept_hi[:m])
+            kept[:n_kept].copy(), kept_lo[:m], kept_hi[:m], unknown_out[:m])
 
 
 @njit(**_OPTS)

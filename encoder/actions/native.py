@@ -184,11 +184,14 @@ def derive_inputs(inputs: Inputs, rules: Rules) -> pa.Table:
     kr = keys["release_row"][rows]
     has_release = kr >= 0
     release = np.where(has_release, k["t"][np.maximum(kr, 0)], kt) if len(rows) else kt
-    (kkind, kfirst, klast, kt1, kcount, kname, dwell, flight, kept, kept_lo, kept_hi) = nb.keys(
-        kt, keys["cat"], keys["hot"], keys["name"], key_pos, release, has_release, cum_all, cum_other,
+    # a typing press without text (timing-only) or an editing press: the burst's text is unknown
+    no_text = keys["text"].is_null().to_numpy(zero_copy_only=False)
+    unknown = (keys["cat"] == nb.K_EDIT) | ((keys["cat"] == nb.K_TYPE) & no_text)
+    (kkind, kfirst, klast, kt1, kcount, kname, dwell, flight, kept, kept_lo, kept_hi, kunknown) = nb.keys(
+        kt, keys["cat"], keys["hot"], keys["name"], unknown, key_pos, release, has_release, cum_all, cum_other,
         rules.type_gap_us)
     parts.append(_key_part(keys, kt, kkind, kfirst, klast, kt1, kcount, kname, dwell, flight, kept, kept_lo,
-                           kept_hi))
+                           kept_hi, kunknown))
 
     # focus and commands
     fa = np.flatnonzero(focus_action)
@@ -202,7 +205,7 @@ def derive_inputs(inputs: Inputs, rules: Rules) -> pa.Table:
     return build(parts, inputs, p, f, rules)
 
 
-def _key_part(keys, kt, kind, first, last, t1, count, name, dwell, flight, kept, kept_lo, kept_hi) -> dict:
+def _key_part(keys, kt, kind, first, last, t1, count, name, dwell, flight, kept, kept_lo, kept_hi, unknown) -> dict:
     is_type = kind == nb.TYPE
     names = pa.array(keys["names"] + [None], pa.string())
     text = names.take(pa.array(np.where(name >= 0, name, len(keys["names"]))))
@@ -213,6 +216,7 @@ def _key_part(keys, kt, kind, first, last, t1, count, name, dwell, flight, kept,
         joined = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets - offsets[0]), values), "")
         text = text.to_numpy(zero_copy_only=False)
         text[is_type] = np.asarray(joined.to_pylist(), object)
+        text[is_type & unknown] = None
         text = pa.array(text, pa.string())
     span_us = kt[last] - kt[first]
     rate = np.where(span_us > 0, (count - 1) / np.maximum(span_us, 1) * 1e6, np.nan)

@@ -40,7 +40,18 @@ def rss_bytes() -> int:
 
 
 def peak_rss_bytes() -> int:
-    """The highest resident memory of this process so far."""
+    """The highest resident memory of this process so far.
+
+    VmHWM where ``/proc`` has it: Linux carries the parent's peak into ``ru_maxrss`` across
+    fork and exec, so a recorder started by a big process would report that process's peak.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 

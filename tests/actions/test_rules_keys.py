@@ -195,6 +195,17 @@ def test_timing_only_editing_inside_and_outside_a_burst(backend):
                                                                           ("key", "<editing>", 1)]
 
 
+def test_a_deleted_unknown_character_leaves_the_text_unknown(backend):
+    # found by hypothesis: the native kernels forgot the doubt once BackSpace removed the character
+    assert summary(derive(backend, keys=typed(12, BACKSPACE))) == [("type", None, 2)]
+    assert summary(derive(backend, keys=typed(A, 12, BACKSPACE))) == [("type", None, 3)]
+
+
+def test_an_editing_press_types_no_character_a_backspace_could_delete(backend):
+    assert summary(derive(backend, keys=typed(A, 7, BACKSPACE, BACKSPACE))) == [("type", None, 3),
+                                                                                ("key", "backspace", 1)]
+
+
 def test_timing_only_modifiers_make_nothing(backend):
     assert derive(backend, keys=typed(5, 5)) == []
     assert summary(derive(backend, keys=typed(1, 5, 1))) == [("type", None, 2)]

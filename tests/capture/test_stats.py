@@ -60,3 +60,16 @@ def test_the_first_stats_line_counts_what_is_not_yet_written(record):
     assert first["bytes_pending_raw"] > 0 and first["compression_ratio"] == PRIOR_RATIO
     assert first["bytes_pending"] == round(first["bytes_pending_raw"] * PRIOR_RATIO)
     assert first["rates"]["bytes_per_min"] > 0
+
+
+def test_peak_memory_is_the_recorders_own_not_its_parents():
+    """Linux carries a parent's peak into ``ru_maxrss`` across fork and exec: a recorder started
+    by a process that once held 600 MB must not report 600 MB."""
+    import subprocess
+    import sys
+    code = ("import numpy as np, subprocess, sys\n"
+            "a = np.ones(600 * 2**20 // 8); del a\n"
+            "child = 'from encoder.capture.stats import peak_rss_bytes; print(peak_rss_bytes())'\n"
+            "print(subprocess.run([sys.executable, '-c', child], capture_output=True, text=True).stdout)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert 10 * 2**20 < int(out.stdout.split()[-1]) < 400 * 2**20
