@@ -418,12 +418,15 @@ cdef void _gather_cells(const uint8_t* image, Py_ssize_t height, Py_ssize_t row_
 @cython.cdivision(True)
 cdef void _row_hashes(const uint8_t* image, Py_ssize_t row_bytes, Py_ssize_t channels, Py_ssize_t x0,
                       Py_ssize_t strip, Py_ssize_t strips, Py_ssize_t y0, Py_ssize_t y1,
-                      uint64_t* out) noexcept nogil:
-    """``strip_hash`` of each strip of ``strip`` pixels of each row."""
-    cdef Py_ssize_t y, s, n = strip * channels
+                      const uint8_t* todo, uint64_t* out) noexcept nogil:
+    """``strip_hash`` of each strip of ``strip`` pixels of each row (only where ``todo`` is set,
+    when it is not NULL: the rest of ``out`` is left as it is)."""
+    cdef Py_ssize_t y, s, i, n = strip * channels
     for y in range(y0, y1):
         for s in range(strips):
-            out[(y - y0) * strips + s] = strip_hash(image + y * row_bytes + (x0 + s * strip) * channels, n)
+            i = (y - y0) * strips + s
+            if todo == NULL or todo[i]:
+                out[i] = strip_hash(image + y * row_bytes + (x0 + s * strip) * channels, n)
 
 
 @cython.boundscheck(False)
@@ -610,20 +613,33 @@ def gather_cells(image, int channels, int tile, int cx, int cy, rows, cols):
     return out
 
 
-def row_hashes(image, int channels, int x0, int strip, int strips, int y0, int y1):
-    """``uint64[y1 - y0, strips]``: a hash of each strip of ``strip`` pixels from x0 on, per row."""
+def row_hashes(image, int channels, int x0, int strip, int strips, int y0, int y1, out=None, todo=None):
+    """``uint64[y1 - y0, strips]``: a hash of each strip of ``strip`` pixels from x0 on, per row.
+
+    With ``todo`` (bool of that shape) only its strips are hashed, into ``out`` (same shape),
+    whose other values are kept."""
     _image(image, "image")
     cdef Py_ssize_t height = image.shape[0], row_bytes = image.shape[1]
     _grid_tiles(height, row_bytes, channels, 1)
     if strip < 1 or strips < 0 or x0 < 0 or (x0 + strip * strips) * channels > row_bytes \
             or y0 < 0 or y1 > height or y1 < y0:
         raise ValueError("strips or rows outside the image")
-    out = np.empty((y1 - y0, strips), np.uint64)
+    if (todo is None) != (out is None):
+        raise ValueError("todo and out go together")
+    if out is None:
+        out = np.empty((y1 - y0, strips), np.uint64)
+    elif out.shape != (y1 - y0, strips) or todo.shape != out.shape or todo.dtype != np.bool_:
+        raise ValueError("out and todo must be (rows, strips), todo bool")
     cdef const uint8_t[:, ::1] img = image
     cdef uint64_t[:, ::1] o = out
+    cdef const uint8_t[:, ::1] t
+    cdef const uint8_t* tp = NULL
+    if todo is not None and strips and y1 > y0:
+        t = todo.view(np.uint8)
+        tp = &t[0, 0]
     if strips and y1 > y0:
         with nogil:
-            _row_hashes(&img[0, 0], row_bytes, channels, x0, strip, strips, y0, y1, &o[0, 0])
+            _row_hashes(&img[0, 0], row_bytes, channels, x0, strip, strips, y0, y1, tp, &o[0, 0])
     return out
 
 

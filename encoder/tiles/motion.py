@@ -65,12 +65,13 @@ class Motion:
         self.rows, self.cols = grid_shape(height, width, tile)
         self.panes: dict[int, _Geometry] = {}
         self._hidden: tuple = ((), None)
-        # Row hashes of the previous frame (strips of STRIP px from x = origin), valid where
-        # known: a frame's hashes serve as the next frame's "previous" ones, so a scroll hashes
-        # once. The strips start where the changed box does (a scroll's box stays put).
-        self._origin = 0
+        # Row hashes of the previous frame (strips of STRIP px from x = 0), valid where known:
+        # a frame's hashes serve as the next frame's "previous" ones, so a scroll hashes once.
+        # The strips sit on the screen's grid, not at the changed box's edge: boxes that move
+        # (an animation beside a scroll) keep the hashes the frames before computed.
+        # Known per tile row: a changed tile forgets the strips it touches in its rows.
         self._hashes = np.zeros((height, width // STRIP), np.uint64)
-        self._known = np.zeros((height, width // STRIP), bool)
+        self._known = np.zeros((self.rows, width // STRIP), bool)
         self._fresh = None   # (y0, y1, s0, s1, hashes) of this frame, once computed
         self._frame, self._missed = 0, (None, 0, 0)   # (box, misses in a row, next frame to search it)
         self.stats = {"motion_frames": 0, "panes_created": 0, "panes_dissolved": 0, "pane_tiles": 0}
@@ -86,18 +87,18 @@ class Motion:
         positions = k.stage(rows, prev, ch, tile, candidates, copy=False)
         if not len(positions):
             return positions, np.empty((0, tile * tile * ch), np.uint8), []
-        bbox = self._bbox(positions)
+        bbox, dirty = self._bbox(positions), self._dirty(positions)
         try:
-            return self._changed(rows, prev, candidates, positions, bbox)
-        finally:  # the rows of the box changed: their hashes are this frame's, or unknown
-            self._known[bbox[1]:bbox[3]] = False
+            return self._changed(rows, prev, candidates, positions, bbox, dirty)
+        finally:  # the strips changed tiles touch: their hashes are this frame's, or unknown
+            self._known &= ~dirty[:, :self._known.shape[1]]
             if self._fresh is not None:
                 y0, y1, s0, s1, hashes = self._fresh
                 self._hashes[y0:y1, s0:s1] = hashes
-                self._known[y0:y1, s0:s1] = True
+                self._known[y0 // self.tile:-(-y1 // self.tile), s0:s1] = True
                 self._fresh = None
 
-    def _changed(self, rows, prev, candidates, positions, bbox) -> tuple:
+    def _changed(self, rows, prev, candidates, positions, bbox, dirty) -> tuple:
         k, ch, tile = self.k, self.channels, self.tile
         touched = [n for n, g in self.panes.items() if _area(_inter(g.rect, bbox)) and
                    self._meets(g.rect, positions)]
@@ -105,7 +106,7 @@ class Motion:
         found = None
         self._frame += 1
         if len(positions) >= MIN_TILES and not (bbox == self._missed[0] and self._frame < self._missed[2]):
-            found = self._detect(rows, prev, positions, bbox)
+            found = self._detect(rows, prev, dirty, bbox)
             if found is not None and _area(found[0]) < MIN_AREA * tile * tile:
                 found = None  # a small moving part (a ticker, a sparkline): its tiles cost less than a pane
             if found is None:  # the same box again (an animation) is searched less and less often
@@ -243,19 +244,16 @@ class Motion:
         return None if best is None else best[1]
 
     # -- detection ----------------------------------------------------------------------
-    def _detect(self, rows: np.ndarray, prev: np.ndarray, positions: np.ndarray, bbox: tuple):
+    def _detect(self, rows: np.ndarray, prev: np.ndarray, dirty: np.ndarray, bbox: tuple):
         """(rect, dx, dy) of a vertical scroll in the changed box, else of a horizontal one, or None."""
         x0, y0, x1, y1 = bbox
         k, ch = self.k, self.channels
-        if x0 % STRIP != self._origin:  # strips from elsewhere: forget the remembered ones
-            self._origin = x0 % STRIP
-            self._known[...] = False
-        s0, s1 = x0 // STRIP, (x1 - self._origin) // STRIP   # the strips inside the box
+        s0, s1 = -(-x0 // STRIP), x1 // STRIP   # the strips inside the box
         if s1 > s0 and y1 - y0 >= 2 * MIN_ROWS:
-            at = self._origin + s0 * STRIP
-            cur = k.row_hashes(rows, ch, at, STRIP, s1 - s0, y0, y1)
+            at = s0 * STRIP
+            cur, old = self._row_hashes(rows, prev, dirty, y0, y1, s0, s1)
             self._fresh = (y0, y1, s0, s1, cur)
-            vote = _vote(k, cur, self._previous_hashes(prev, y0, y1, s0, s1), MIN_STRIPS)
+            vote = _vote(k, cur, old, MIN_STRIPS)
             if vote is not None:
                 shift, sa, sb, ma, mb, ra, rb = vote
                 left, right = self._widen(rows, prev, (at + sa * STRIP, at + sb * STRIP), (y0 + ma, y0 + mb),
@@ -272,16 +270,31 @@ class Motion:
                 return (x0 + ra, top, x0 + rb, bottom), -shift, 0
         return None
 
-    def _previous_hashes(self, prev: np.ndarray, y0: int, y1: int, s0: int, s1: int) -> np.ndarray:
-        """Row hashes of the previous frame: remembered, or computed for the rows not known."""
-        out = self._hashes[y0:y1, s0:s1].copy()
-        missing = np.flatnonzero(~self._known[y0:y1, s0:s1].all(axis=1))
-        if len(missing):
-            breaks = np.flatnonzero(np.diff(missing) > 1)
-            for a, b in zip(missing[np.r_[0, breaks + 1]], missing[np.r_[breaks, len(missing) - 1]] + 1):
-                out[a:b] = self.k.row_hashes(prev, self.channels, self._origin + s0 * STRIP, STRIP, s1 - s0,
-                                             y0 + a, y0 + b)
-        return out
+    def _row_hashes(self, rows, prev, dirty, y0: int, y1: int, s0: int, s1: int) -> tuple:
+        """Row hashes of the strips ``s0:s1`` over rows ``y0:y1``, this frame's and the previous
+        one's. A strip that no changed tile touches in a row has the same pixels in both frames:
+        it is hashed once, or not at all when the previous frame's hash is remembered."""
+        k, ch, t = self.k, self.channels, self.tile
+        cached = self._hashes[y0:y1, s0:s1]
+        # per row from per tile row (y0 is a tile row's first row)
+        known, dirty = (np.repeat(m[y0 // t:-(-y1 // t), s0:s1], t, axis=0)[:y1 - y0]
+                        for m in (self._known, dirty))
+        cur = k.row_hashes(rows, ch, s0 * STRIP, STRIP, s1 - s0, y0, y1, out=cached.copy(), todo=dirty | ~known)
+        old = np.where(known, cached, cur)
+        return cur, k.row_hashes(prev, ch, s0 * STRIP, STRIP, s1 - s0, y0, y1, out=old, todo=dirty & ~known)
+
+    def _dirty(self, positions: np.ndarray) -> np.ndarray:
+        """bool[tile rows, strips + 1]: the strips of each tile row that a changed tile touches
+        (the last column: the part of a strip at the right edge, never hashed)."""
+        t = self.tile
+        ty, tx = np.divmod(positions, self.cols)
+        first = tx * t // STRIP
+        last = (np.minimum((tx + 1) * t, self.width) - 1) // STRIP
+        grid = np.zeros((self.rows, self.width // STRIP + 1), bool)  # + the strip a tile overhangs into
+        for off in range(-(-t // STRIP) + 1):
+            ok = first + off <= last
+            grid[ty[ok], first[ok] + off] = True
+        return grid
 
     def _widen(self, rows, prev, edges: tuple, span: tuple, shift: int, limits: tuple, across: bool):
         """Move the strips' ``edges`` outwards, pixel by pixel, while the lines across them

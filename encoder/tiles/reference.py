@@ -142,9 +142,14 @@ _NH_KEYS = np.array([
 ], np.uint64)
 
 
-def row_hashes(image, channels: int, x0: int, strip: int, strips: int, y0: int, y1: int) -> np.ndarray:
+def row_hashes(image, channels: int, x0: int, strip: int, strips: int, y0: int, y1: int, out=None,
+               todo=None) -> np.ndarray:
     """``uint64[y1 - y0, strips]``: the native kernel's hash of each strip of each row (NH over
-    8-byte words, the tail bytes chained in, XXH64's avalanche)."""
+    8-byte words, the tail bytes chained in, XXH64's avalanche). With ``todo`` (bool, that
+    shape) only its strips are written into ``out``."""
+    if todo is not None:
+        out[todo] = row_hashes(image, channels, x0, strip, strips, y0, y1)[todo]
+        return out
     n = strip * channels
     part = image[y0:y1, x0 * channels:(x0 + strip * strips) * channels].reshape(y1 - y0, strips, n)
     words = n // 8

@@ -8,7 +8,7 @@ Work is split in two:
    in the shard-wide content store (hash, then a byte comparison), give new tiles ids and
    pack them into pages (``_process``). The caller may reuse its buffer as soon as
    ``add_frame`` returns. The GIL is released during the kernels.
-2. On the shard writer's thread: compress pages (zstd, level 6 by default) and frame
+2. On the shard writer's thread: compress pages (zstd, level 3 by default) and frame
    blocks, and write them.
 
 ``background=True`` moves the lookups to an ``encoder-frames`` thread: 0.1-0.9 ms more CPU
@@ -46,7 +46,7 @@ class FrameOptions:
     """Settings of a writer's frames (see :meth:`encoder.shard.frames.WriterFrames.configure_frames`)."""
     tile: int = DEFAULT_TILE
     pixel_format: str | None = None   # of 4-channel input; None: 'bgra' (mss, X11); 3 channels: 'rgb'
-    level: int = 6
+    level: int = 3
     page_bytes: int = MAX_PAGE_BYTES
     store_bytes: int = 64 << 20
     block_frames: int = 64
