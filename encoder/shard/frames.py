@@ -42,7 +42,8 @@ class WriterFrames:
             than 6 for 25 % more bytes; at 2 fps zstd-6 was a fifth of the encode CPU.
         page_bytes : int
             Raw bytes of new tiles compressed together, at most 2 MiB (the container's chunk
-            bound). Larger pages compress better (2 MiB: 17 % fewer bytes than 1 MiB at zstd-6); random access decodes pages up to the last tile it needs.
+            bound). Larger pages compress better (2 MiB: 17 % fewer bytes than 1 MiB at
+            zstd-6); random access decodes pages up to the last tile it needs.
         store_bytes : int
             Bytes of tiles kept for lookup (the content store); older tiles leave it first.
             This, one previous frame per screen and ``max_pending_bytes`` bound the memory.
