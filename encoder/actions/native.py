@@ -104,16 +104,18 @@ def _names(code, mods, cat, hot):
     if not len(pairs):
         return name, []
     uniq, inverse = np.unique(pairs, return_inverse=True)
-    names = []
-    for k, h in zip((uniq >> 8).tolist(), (uniq & 0xff).tolist()):
+    # one id per name, not per keysym: Tab and ISO_Left_Tab are both "tab", one key repeated
+    index: dict[str, int] = {}
+    of_pair = np.empty(len(uniq), np.int64)
+    for j, (k, h) in enumerate(zip((uniq >> 8).tolist(), (uniq & 0xff).tolist())):
         base = CLASS_NAMES.get(k) if k < 0x20 else None
         base = base or key_name(k)
-        names.append(None if base is None else hotkey_prefix(h) + base)
-    ids = np.asarray(inverse).reshape(-1)
-    unnamed = np.flatnonzero(np.array([n is None for n in names], np.bool_)[ids])
+        of_pair[j] = -1 if base is None else index.setdefault(hotkey_prefix(h) + base, len(index))
+    ids = of_pair[np.asarray(inverse).reshape(-1)]
+    unnamed = np.flatnonzero(ids < 0)
     ids[unnamed] = -2 - unnamed  # a key without a name is never "the same key" as another
     name[keyed] = ids
-    return name, names
+    return name, list(index)
 
 
 def _interruptions(inputs: Inputs, keys: dict, focus_action: np.ndarray):

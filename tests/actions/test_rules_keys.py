@@ -195,6 +195,11 @@ def test_timing_only_editing_inside_and_outside_a_burst(backend):
                                                                           ("key", "<editing>", 1)]
 
 
+def test_two_keysyms_of_one_name_repeat_as_one_key(backend):
+    # found by hypothesis: native told keys apart by keysym, the reference (and the docs) by name
+    assert summary(derive(backend, keys=typed(TAB, ISO_LEFT_TAB))) == [("key", "tab", 2)]
+
+
 def test_a_deleted_unknown_character_leaves_the_text_unknown(backend):
     # found by hypothesis: the native kernels forgot the doubt once BackSpace removed the character
     assert summary(derive(backend, keys=typed(12, BACKSPACE))) == [("type", None, 2)]
