@@ -160,7 +160,6 @@ def test_unchanged_frames_reach_the_frame_thread_in_batches():
 def test_frame_rows_are_flushed_while_no_frame_comes():
     """Without a frame thread, the shard writer's own writes flush frame rows that waited
     ``flush_seconds`` (a paused screen adds no frame to do it)."""
-    import time
     image = np.random.default_rng(4).integers(0, 255, (40, 64, 4), np.uint8)
     with ShardWriter(io.BytesIO(), metadata=CLOCK, flush_seconds=1.0) as w:
         w.add_frame(0, image)
