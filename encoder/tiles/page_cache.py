@@ -225,14 +225,16 @@ class PageCache:
             store.free = list(range(slots))[::-1]
             store.valid = np.zeros(len(store.counts), np.int64)
 
-    def load(self, store: CachedStore, pages: np.ndarray, need: np.ndarray) -> None:
+    def load(self, store: CachedStore, pages: np.ndarray, need: np.ndarray, whole: bool = False) -> None:
         """Make the first ``need[i]`` tiles of each of ``pages`` (at most the pool's slots)
         resident, evicting other pages (LRU).
 
         A page not cached is decompressed only as far as needed (a random frame needs the
-        start of most of its pages: about 30 % fewer bytes on a 10-minute desktop session);
-        a cached page asked for beyond its prefix is decompressed whole, once. Missing pages
-        are decompressed in parallel (zstd releases the GIL), each straight into its slot.
+        start of most of its pages: about 30 % fewer bytes on a 10-minute desktop session),
+        or whole with ``whole`` (a sequential read soon needs the rest: decoding a prefix
+        first would decode it twice); a cached page asked for beyond its prefix is
+        decompressed whole, once. Missing pages are decompressed in parallel (zstd releases
+        the GIL), each straight into its slot.
         """
         self.reserve(store)
         todo = []  # (page, slot, bytes wanted or None for all)
@@ -243,7 +245,7 @@ class PageCache:
                 if store.valid[p] < n * store.tile_bytes:
                     todo.append((p, slot, None))
             else:
-                todo.append((p, -1, n * store.tile_bytes))
+                todo.append((p, -1, None if whole else n * store.tile_bytes))
         if not todo:
             return
         taken = []

@@ -9,6 +9,7 @@ yet, and copies the tiles into the output with :func:`encoder.tiles._numba.assem
 """
 from __future__ import annotations
 
+import bisect
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from ..errors import CorruptShardError, EncoderError
 from .frame_index import FrameIndex
 from .layout import CHANNELS, GRID_FULL, candidates_of, grid_shape
 from .page_cache import CachedStore, PageCache, cores, shared_helpers
-from .pane_draw import PaneCanvas, tile_rects
+from .pane_draw import PaneCanvas
 from .panes import GRID_FULL_PANES, all_ids, apply_section, split
 
 
@@ -29,7 +30,15 @@ class _Block:
     """Grid blobs of one block of the ``frame`` stream, and a decoding cursor per screen."""
     offsets: np.ndarray
     data: np.ndarray
+    screens: np.ndarray                             # screen of each row
     cursors: dict = field(default_factory=dict)   # screen -> (row in block, ids, panes)
+    mine: dict = field(default_factory=dict)      # screen -> its rows in the block (list)
+
+    def rows_of(self, screen: int) -> list:
+        rows = self.mine.get(screen)
+        if rows is None:
+            rows = self.mine[screen] = np.flatnonzero(self.screens == screen).tolist()
+        return rows
 
     def blob(self, r: int) -> np.ndarray:
         return self.data[self.offsets[r]:self.offsets[r + 1]]
@@ -73,7 +82,8 @@ class FrameReader:
         expected = int(self.index.block_start[b + 1] - self.index.block_start[b])
         if n != expected:
             raise self._bad(f"frame block {b} holds {n} grids, the index {expected}")
-        block = self.blocks[b] = _Block(offsets, data)
+        start = int(self.index.block_start[b])
+        block = self.blocks[b] = _Block(offsets, data, self.index.screen[start:start + n])
         if len(self.blocks) > self.max_blocks:
             self.blocks.popitem(last=False)
         return block
@@ -98,9 +108,10 @@ class FrameReader:
         cursor = block.cursors.get(screen)
         if cursor is not None and cursor[0] == r:
             return cursor[1], cursor[2]
-        mine = [q for q in range(r + 1) if self.index.screen[base + q] == screen]
+        mine = block.rows_of(screen)
+        mine = mine[:bisect.bisect_right(mine, r)]
         if cursor is not None and cursor[0] < r:
-            todo, ids, panes = [q for q in mine if q > cursor[0]], cursor[1], cursor[2]
+            todo, ids, panes = mine[bisect.bisect_right(mine, cursor[0]):], cursor[1], cursor[2]
         else:  # start from the last full row at or before r
             start = next((q for q in reversed(mine) if block.blob(q)[:1].tolist()
                           in ([GRID_FULL], [GRID_FULL_PANES])), None)
@@ -156,7 +167,8 @@ class FrameReader:
             shard=self.shard.name, stream="tile")
 
     def assemble(self, row: int, ids: np.ndarray, out: np.ndarray, positions: np.ndarray | None = None,
-                 lost: np.ndarray | None = None, panes: dict | None = None, canvas: PaneCanvas | None = None) -> None:
+                 lost: np.ndarray | None = None, panes: dict | None = None, canvas: PaneCanvas | None = None,
+                 whole: bool = False) -> None:
         """Write the frame of ``row`` (tile ids ``ids``) into ``out`` (its rows of bytes).
 
         With ``positions``, ``out`` already holds a frame that differs only there: only those
@@ -164,6 +176,7 @@ class FrameReader:
         the positions whose tiles are lost (:meth:`lost_positions`), left as ``out`` holds them;
         a frame that needs lost tiles is refused unless the caller passes them so. ``panes``
         are drawn over the base grid (through ``canvas``, which keeps them between frames).
+        ``whole``: decode the pages it needs whole (sequential reads, see ``PageCache.load``).
         """
         store = self._store_of(row)
         if panes:
@@ -182,8 +195,10 @@ class FrameReader:
         self.pages.reserve(store)
         capacity = store.pool.shape[0]
         ch, tile = store.channels, store.tile
+        if canvas is not None and positions is not None and panes:
+            canvas.shift(out, panes, ch)  # before the base tiles overwrite what it moves
         for start in range(0, max(1, len(needed)), capacity):  # one pass unless the pages exceed the cache
-            self.pages.load(store, needed[start:start + capacity], marks[needed[start:start + capacity]])
+            self.pages.load(store, needed[start:start + capacity], marks[needed[start:start + capacity]], whole)
             if positions is not None:
                 missing = self.k.assemble_at(out, ids, positions, tile, ch, store.firsts, store.slots, store.pool)
             elif self.helpers is not None and out.size >= (1 << 18):  # parallel for frames above 256 KB
@@ -198,15 +213,12 @@ class FrameReader:
                 raise EncoderError(f"frame row {row} needs {len(needed)} pages with its panes, the cache holds "
                                    f"{capacity}: configure_frame_cache() larger")
             canvas = canvas or PaneCanvas(tile)
-            under = None
-            if positions is not None and len(positions) <= 64:
-                under = tile_rects(positions, grid_shape(out.shape[0], out.shape[1] // ch, tile)[1], tile)
 
             def draw(buf, pane, cells):
                 self.k.draw_cells(buf, pane.ids.reshape(-1), cells, pane.ids.shape[1], tile, ch,
                                   pane.cx + pane.c0 * tile, pane.cy + pane.r0 * tile, pane.rect, store.firsts,
                                   store.slots, store.pool)
-            canvas.draw(out, panes or {}, draw, under)
+            canvas.draw(out, panes or {}, draw, positions, grid_shape(out.shape[0], out.shape[1] // ch, tile)[1])
 
     def _panes_not_lost(self, row: int, store: CachedStore, panes: dict) -> None:
         if store.damaged:
@@ -234,7 +246,7 @@ class FrameReader:
                 if buf is None or buf.shape != shape or not self.index.same_layout(last, row):
                     buf = np.empty(shape, np.uint8)
                     canvas = PaneCanvas(int(self.index.tile[row]))
-                    self.assemble(row, ids, buf.reshape(shape[0], -1), panes=panes, canvas=canvas)
+                    self.assemble(row, ids, buf.reshape(shape[0], -1), panes=panes, canvas=canvas, whole=True)
                 else:
                     changed = np.flatnonzero(ids != last_ids)
                     gone = canvas.uncovered(panes)  # base tiles that a pane no longer hides
@@ -242,7 +254,8 @@ class FrameReader:
                         mask = candidates_of(gone, shape[0], shape[1], int(self.index.tile[row]))
                         changed = np.union1d(changed, np.flatnonzero(mask))
                     if len(changed) or panes or canvas.held:
-                        self.assemble(row, ids, buf.reshape(shape[0], -1), changed, panes=panes, canvas=canvas)
+                        self.assemble(row, ids, buf.reshape(shape[0], -1), changed, panes=panes, canvas=canvas,
+                                      whole=True)
                 last, last_ids = row, ids.copy()
             yield buf.copy() if copy else buf
 

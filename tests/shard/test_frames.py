@@ -273,6 +273,25 @@ def test_a_page_prefix_then_the_rest():
     assert np.array_equal(reader.frame(0), a)
 
 
+def test_a_sequential_read_decodes_each_page_once(monkeypatch):
+    """iter_frames decodes a page whole when a frame first needs it: the next frames need
+    the rest, and a prefix first would decode the start twice."""
+    from encoder.tiles.page_cache import PageCache
+    frames, _ = session(np.random.default_rng(23), 40, 48, 64, 4, levels=256)
+    reader = ShardReader(write(frames, tile=8, page_bytes=8 * 8 * 4 * 16))
+    reads = []
+    read_page = PageCache.read_page
+
+    def counting(self, store, page, into=None, prefix=None):
+        reads.append((page, prefix))
+        return read_page(self, store, page, into, prefix)
+    monkeypatch.setattr(PageCache, "read_page", counting)
+    for i, f in enumerate(reader.iter_frames()):
+        assert np.array_equal(f, frames[i])
+    pages = [p for p, _ in reads]
+    assert len(pages) > 4 and sorted(pages) == sorted(set(pages)) and {q for _, q in reads} == {None}
+
+
 def test_random_access_batches_and_frame_at():
     frames, _ = session(np.random.default_rng(13), 40, 30, 40, 3)
     times = [1000 * i for i in range(40)]

@@ -208,6 +208,37 @@ def test_a_scroll_is_found_by_any_number_of_pixels(tmp_path):
     assert report["pane_tiles"] < 3 * 21 * 3  # the rows that came into view, not the view
 
 
+@pytest.mark.parametrize("channels", [4, 3])
+def test_sequential_reads_move_the_scrolled_pixels(tmp_path, monkeypatch, channels):
+    """A view scrolls down and up by small and large steps while a cursor blinks in it and a
+    clock ticks beside it: a sequential read moves the pixels the view already shows
+    (PaneCanvas.shift) instead of redrawing it, and every frame stays exact."""
+    from encoder.tiles import pane_draw
+    moved = []
+    shift = pane_draw.PaneCanvas.shift
+
+    def counting(self, out, panes, ch):
+        shift(self, out, panes, ch)
+        moved.append(len(self.moved))
+    monkeypatch.setattr(pane_draw.PaneCanvas, "shift", counting)
+    rng = np.random.default_rng(9)
+    doc = rng.integers(0, 255, (3000, 330, channels), dtype=np.uint8)
+    back = np.full((420, 520, channels), 70, np.uint8)
+    frames, y = [], 400
+    for i, step in enumerate([0, 5, 37, -20, 70, -3, 0, 16, 1, -64, 33, 9, -41, 0, 12]):
+        y += step
+        f = back.copy()
+        f[40:380, 60:390] = doc[y:y + 340]
+        if i % 2:  # a cursor in the view and a clock beside it
+            f[200:214, 100 + 3 * i:102 + 3 * i] = 255
+        f[10:20, 430:430 + 4 * i] = 200
+        frames.append(f)
+    report = write(tmp_path / "m.enc", frames)
+    check(tmp_path / "m.enc", frames)
+    assert report["panes_created"] == 1
+    assert sum(moved) >= 8  # the read moved pixels for most of the scrolls
+
+
 def test_a_pane_of_an_old_layout_gives_way(tmp_path):
     """A view scrolls (a pane), then its window moves and the view scrolls again where it now
     lies, over the old pane's area: the old pane is dropped and the new place gets a pane."""
@@ -323,3 +354,32 @@ def test_draw_cells_matches_reference(channels):
                for k, o in ((native, out[0]), (ref, out[1]))]
         assert got[0] == got[1] and np.array_equal(*out)
 
+
+
+@pytest.mark.parametrize("count", [5, 64, 65, 400])
+def test_pane_cells_over_written_base_tiles(count):
+    """Which cells of a pane lie over base tiles just written: a few tiles by their rectangles,
+    many through a summed-area table; both as a pixel-by-pixel check finds them."""
+    from encoder.tiles.pane_draw import _Written
+    from encoder.tiles.panes import Pane, window_of
+    rng = np.random.default_rng(count)
+    tile, height, width = 16, 230, 330
+    rows, cols = -(-height // tile), -(-width // tile)
+    for _ in range(20):
+        positions = np.sort(rng.choice(rows * cols, min(count, rows * cols), replace=False))
+        x0, y0 = int(rng.integers(0, 200)), int(rng.integers(0, 150))
+        rect = (x0, y0, x0 + int(rng.integers(1, width - x0)), y0 + int(rng.integers(1, height - y0)))
+        cx, cy = x0 - int(rng.integers(0, 40)), y0 - int(rng.integers(0, 40))
+        r0, c0, n, m = window_of(rect, cx, cy, tile)
+        pane = Pane(rect, cx, cy, r0, c0, np.zeros((n, m), np.int64))
+        got = _Written(positions, cols, tile, height).cells(pane)
+        written = np.zeros((rows * tile, cols * tile), bool)
+        for p in positions.tolist():
+            written[p // cols * tile:(p // cols + 1) * tile, p % cols * tile:(p % cols + 1) * tile] = True
+        want = np.zeros((n, m), bool)
+        for i in range(n):
+            for j in range(m):
+                ya, xa = max(cy + (r0 + i) * tile, rect[1]), max(cx + (c0 + j) * tile, rect[0])
+                yb, xb = min(cy + (r0 + i + 1) * tile, rect[3]), min(cx + (c0 + j + 1) * tile, rect[2])
+                want[i, j] = written[ya:yb, xa:xb].any()
+        assert np.array_equal(got, want)
