@@ -235,9 +235,14 @@ class FrameReader:
         that needs lost tiles raises, or with ``skip_lost`` is yielded as None.
         """
         buf, last, last_ids, canvas = None, None, None, None
-        for row in rows:
+        for count, row in enumerate(rows, 1):
             with self.lock:
                 ids, panes = self.grid(row)
+                if count % 8 == 0:  # pages no frame from here on needs give their slots back
+                    store = self._store_of(row)
+                    marks = np.zeros(len(store.firsts), np.int32)
+                    self.k.mark_pages(all_ids(ids, panes), store.firsts, marks)
+                    self.pages.retain(store, np.flatnonzero(marks))
                 shape = self.index.shape(row)
                 if skip_lost and self.lost_positions(row, ids) is not None:
                     buf = None  # the next frame is assembled whole
