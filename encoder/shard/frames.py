@@ -22,7 +22,7 @@ class WriterFrames:
     _frame_writer = None
 
     def configure_frames(self, *, tile: int = 16, pixel_format: str | None = None, level: int = 3,
-                         page_bytes: int = 2 << 20, store_bytes: int = 64 << 20, block_frames: int = 64,
+                         page_bytes: int = 2 << 20, store_bytes: int = 64 << 20, block_frames: int = 32,
                          page_budget: int = 6, refresh_frames: int = 16, reach_pages: int = 6,
                          max_pending_bytes: int = 32 << 20, background: bool = False,
                          backend: str | None = None, motion: bool = True,
@@ -48,7 +48,9 @@ class WriterFrames:
             Bytes of tiles kept for lookup (the content store); older tiles leave it first.
             This, one previous frame per screen and ``max_pending_bytes`` bound the memory.
         block_frames : int
-            Frame rows per block of the ``frame`` stream; each block starts with a full grid.
+            Frame rows per block of the ``frame`` stream; each block starts with a full grid,
+            and a random frame applies the grids from there (32: 1.8 % more bytes than 64,
+            0.3-0.9 ms less at p90 in a 10-minute shard).
         page_budget, refresh_frames, reach_pages : int
             Bound random access (a random frame decodes whole pages, about 0.4 ms each).
             Every ``refresh_frames`` frames of a screen, the tiles of the pages its frame
