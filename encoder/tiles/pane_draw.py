@@ -24,6 +24,17 @@ def _same_place(old, pane) -> bool:
         (old.cx, old.cy, old.r0, old.c0, old.rect) == (pane.cx, pane.cy, pane.r0, pane.c0, pane.rect)
 
 
+def visible(pane, tile: int) -> tuple:
+    """Each cell's part inside the pane's rectangle: ``left``, ``right`` (per column) and
+    ``top``, ``bottom`` (per row, as a column so that they broadcast to the window's shape)."""
+    rows, cols = pane.ids.shape
+    gx, gy = pane.cx + pane.c0 * tile, pane.cy + pane.r0 * tile
+    x0, y0, x1, y1 = pane.rect
+    return (np.maximum(gx + tile * np.arange(cols), x0), np.minimum(gx + tile * np.arange(1, cols + 1), x1),
+            np.maximum(gy + tile * np.arange(rows), y0)[:, None],
+            np.minimum(gy + tile * np.arange(1, rows + 1), y1)[:, None])
+
+
 class PaneCanvas:
     """The panes last drawn into one buffer (one screen at a time)."""
 
@@ -86,12 +97,7 @@ class PaneCanvas:
             mask = under.cells(pane)
             if moved is not None:
                 (a, b, c, d), old = moved
-                gx, gy = pane.cx + pane.c0 * t, pane.cy + pane.r0 * t
-                x0, y0, x1, y1 = pane.rect
-                left = np.maximum(gx + t * np.arange(cols_), x0)  # each cell's part inside the rectangle
-                right = np.minimum(gx + t * np.arange(1, cols_ + 1), x1)
-                top = np.maximum(gy + t * np.arange(rows), y0)[:, None]
-                bottom = np.minimum(gy + t * np.arange(1, rows + 1), y1)[:, None]
+                left, right, top, bottom = visible(pane, t)
                 inside = (left >= a) & (right <= c) & (top >= b) & (bottom <= d)
                 mask |= (rewindow(old.ids, old.r0, old.c0, pane.r0, pane.c0, rows, cols_) != pane.ids) | ~inside
             elif old is not pane:
@@ -131,19 +137,16 @@ class _Written:
     def cells(self, pane) -> np.ndarray:
         """bool[rows, cols] of ``pane``'s window: True over a written base tile."""
         t = self.tile
-        rows, cols = pane.ids.shape
-        gx, gy = pane.cx + pane.c0 * t, pane.cy + pane.r0 * t
-        x0, y0, x1, y1 = pane.rect
         if self.rects is not None:
-            mask = np.zeros((rows, cols), bool)
+            gx, gy = pane.cx + pane.c0 * t, pane.cy + pane.r0 * t
+            x0, y0, x1, y1 = pane.rect
+            mask = np.zeros(pane.ids.shape, bool)
             for a, b, c, d in self.rects:
                 a, b, c, d = max(a, x0), max(b, y0), min(c, x1), min(d, y1)
                 if c > a and d > b:
                     mask[(b - gy) // t:(d - 1 - gy) // t + 1, (a - gx) // t:(c - 1 - gx) // t + 1] = True
             return mask
-        c0 = np.maximum(gx + t * np.arange(cols), x0) // t  # base tiles under each cell's visible part
-        c1 = (np.minimum(gx + t * np.arange(1, cols + 1), x1) - 1) // t + 1
-        r0 = (np.maximum(gy + t * np.arange(rows), y0) // t)[:, None]
-        r1 = ((np.minimum(gy + t * np.arange(1, rows + 1), y1) - 1) // t + 1)[:, None]
+        left, right, top, bottom = visible(pane, t)  # the base tiles under each cell's visible part
+        c0, c1, r0, r1 = left // t, (right - 1) // t + 1, top // t, (bottom - 1) // t + 1
         s = self.table
         return (s[r1, c1] - s[r0, c1] - s[r1, c0] + s[r0, c0]) > 0

@@ -187,8 +187,7 @@ class FrameReader:
             if found is not None and (lost is None or not np.isin(found, lost).all()):
                 raise self.lost_error(row, ids, found)
             missing_ok = 0 if found is None else len(found)
-        marks = np.zeros(len(store.firsts), np.int32)
-        self.k.mark_pages(all_ids(ids if positions is None else ids[positions], panes or {}), store.firsts, marks)
+        marks = self._marks(store, ids if positions is None else ids[positions], panes or {})
         needed = np.flatnonzero(marks)
         if store.damaged:  # a lost page is never read (its mark may even have wrapped)
             needed = needed[~store.lost[needed]]
@@ -220,6 +219,12 @@ class FrameReader:
                                   store.slots, store.pool)
             canvas.draw(out, panes or {}, draw, positions, grid_shape(out.shape[0], out.shape[1] // ch, tile)[1])
 
+    def _marks(self, store: CachedStore, ids: np.ndarray, panes: dict) -> np.ndarray:
+        """How far into each page of ``store`` the base ``ids`` and the panes' ids reach (``mark_pages``)."""
+        marks = np.zeros(len(store.firsts), np.int32)
+        self.k.mark_pages(all_ids(ids, panes), store.firsts, marks)
+        return marks
+
     def _panes_not_lost(self, row: int, store: CachedStore, panes: dict) -> None:
         if store.damaged:
             pane_ids = all_ids(np.zeros(0, np.int64), panes)
@@ -240,9 +245,7 @@ class FrameReader:
                 ids, panes = self.grid(row)
                 if count % 8 == 0:  # pages no frame from here on needs give their slots back
                     store = self._store_of(row)
-                    marks = np.zeros(len(store.firsts), np.int32)
-                    self.k.mark_pages(all_ids(ids, panes), store.firsts, marks)
-                    self.pages.retain(store, np.flatnonzero(marks))
+                    self.pages.retain(store, np.flatnonzero(self._marks(store, ids, panes)))
                 shape = self.index.shape(row)
                 if skip_lost and self.lost_positions(row, ids) is not None:
                     buf = None  # the next frame is assembled whole

@@ -49,7 +49,7 @@ class FrameOptions:
     level: int = 3
     page_bytes: int = MAX_PAGE_BYTES
     store_bytes: int = 64 << 20
-    block_frames: int = 32           # a random frame applies up to this many grids (see docs/tiles.md)
+    block_frames: int = 32            # a random frame applies up to this many grids (see docs/tiles.md)
     page_budget: int = 6              # refreshes keep a frame within this many pages (0: no refresh)
     refresh_frames: int = 16          # frames of a screen between refreshes
     reach_pages: int = 6              # hits outside these recent pages and the screen's own are copied
