@@ -32,7 +32,7 @@ from ..errors import EncoderError, LimitError, SchemaError
 from .layout import (DEFAULT_TILE, FORMATS, FRAME, MAX_PAGE_BYTES, MAX_SCREEN, MAX_SIDE, MAX_TILE,
                      MIN_TILE, TILE, candidates_of, grid_shape)
 from .motion import Motion, PaneIds
-from .page_store import PageStores
+from .page_store import PageStores, page_array
 from .panes import encode_section, join
 
 _STOP = object()
@@ -451,8 +451,8 @@ class FrameWriter:
         self.pages.page_written(store_id, first)
         self.stats["pages"] += 1
         self.stats["page_bytes"] += len(data)
-        self.sink.write_block(TILE, {"t": [self.pages.store_t.get(store_id, 0)], "channels": [store_id[0]], "tile": [store_id[1]],
-                            "first": [first], "count": [count], "page": pa.array([data], pa.binary())})
+        columns = {"t": [self.pages.store_t.get(store_id, 0)], "channels": [store_id[0]], "tile": [store_id[1]]}
+        self.sink.write_block(TILE, dict(columns, first=[first], count=[count], page=page_array(data)))
 
     def _write_frames(self, rows: list[_Row]) -> None:
         grids, seen = [], set()
