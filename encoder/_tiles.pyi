@@ -15,8 +15,9 @@ def stage(image: npt.NDArray[np.uint8], prev: npt.NDArray[np.uint8], channels: i
     """Positions of the tiles of ``image`` (rows of bytes) that differ from ``prev``; updates ``prev``."""
 
 def gather(image: npt.NDArray[np.uint8], channels: int, tile: int,
-           positions: npt.ArrayLike) -> npt.NDArray[np.uint8]:
-    """The zero-padded tiles at ``positions``: ``uint8[len(positions), tile*tile*channels]``."""
+           positions: npt.ArrayLike, out: npt.NDArray[np.uint8] | None = None) -> npt.NDArray[np.uint8]:
+    """The zero-padded tiles at ``positions``: ``uint8[len(positions), tile*tile*channels]``
+    (written into ``out`` when given)."""
 
 def tile_hash(tile: bytes | bytearray | memoryview | npt.NDArray[np.uint8]) -> int:
     """XXH64 (seed 0) of a tile's bytes."""

@@ -243,6 +243,16 @@ cdef object _image(image, str name):
     return image
 
 
+cdef object _tiles_out(out, Py_ssize_t count, Py_ssize_t size):
+    """``out`` checked to be a writeable C-contiguous ``uint8[count, size]``, or a new one."""
+    if out is None:
+        return np.empty((count, size), np.uint8)
+    if not isinstance(out, np.ndarray) or out.dtype != np.uint8 or out.shape != (count, size) \
+            or not out.flags.c_contiguous or not out.flags.writeable:
+        raise ValueError(f"out must be a writeable C-contiguous uint8 array of shape ({count}, {size})")
+    return out
+
+
 cdef Py_ssize_t _grid_tiles(Py_ssize_t height, Py_ssize_t row_bytes, int channels, int tile) except -1:
     if channels not in (1, 3, 4):
         raise ValueError(f"channels must be 1, 3 or 4, not {channels}")
@@ -303,8 +313,9 @@ def stage(image, prev, int channels, int tile, candidates=None, bint copy=True):
 
 @cython.boundscheck(False)  # every index below was checked
 @cython.wraparound(False)
-def gather(image, int channels, int tile, positions):
-    """The padded tiles at ``positions``: ``uint8[len(positions), tile*tile*channels]``."""
+def gather(image, int channels, int tile, positions, out=None):
+    """The padded tiles at ``positions``: ``uint8[len(positions), tile*tile*channels]``
+    (written into ``out`` when given: an array of that shape, reused memory)."""
     _image(image, "image")
     cdef Py_ssize_t height = image.shape[0], row_bytes = image.shape[1]
     cdef Py_ssize_t n = _grid_tiles(height, row_bytes, channels, tile)
@@ -314,7 +325,7 @@ def gather(image, int channels, int tile, positions):
     cdef Py_ssize_t count = positions.shape[0]
     if count and (positions.min() < 0 or positions.max() >= n):
         raise ValueError(f"positions outside [0, {n})")
-    out = np.empty((count, tile * tile * channels), np.uint8)
+    out = _tiles_out(out, count, tile * tile * channels)
     cdef const uint8_t[:, ::1] img = image
     cdef const int32_t[::1] pos = positions
     cdef uint8_t[:, ::1] dst = out
@@ -591,9 +602,10 @@ def compare_shifted(image, prev, int channels, int tile, rect, int dx, int dy, i
                          f.shape[1], &f[0, 0])
 
 
-def gather_cells(image, int channels, int tile, int cx, int cy, rows, cols):
+def gather_cells(image, int channels, int tile, int cx, int cy, rows, cols, out=None):
     """The tiles of grid cells ``(rows[k], cols[k])`` of a grid whose cell (0, 0) has its top
-    left pixel at (cx, cy): ``uint8[k, tile*tile*channels]``, zero outside the image."""
+    left pixel at (cx, cy): ``uint8[k, tile*tile*channels]``, zero outside the image
+    (written into ``out`` when given, as :func:`gather`)."""
     _image(image, "image")
     cdef Py_ssize_t height = image.shape[0], row_bytes = image.shape[1]
     _grid_tiles(height, row_bytes, channels, tile)
@@ -602,7 +614,7 @@ def gather_cells(image, int channels, int tile, int cx, int cy, rows, cols):
     if rows.ndim != 1 or rows.shape != cols.shape:
         raise ValueError("rows and cols must be 1-D of one length")
     cdef Py_ssize_t count = rows.shape[0]
-    out = np.empty((count, tile * tile * channels), np.uint8)
+    out = _tiles_out(out, count, tile * tile * channels)
     cdef const uint8_t[:, ::1] img = image
     cdef const int32_t[::1] r = rows
     cdef const int32_t[::1] c = cols

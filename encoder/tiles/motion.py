@@ -22,6 +22,7 @@ import numpy as np
 
 from .layout import grid_shape
 from .panes import MAX_PANE_ID, Pane, rewindow, window_of
+from .staging import Staging
 
 #: Changed tiles below which a frame is not searched for motion (typing, a cursor), and the
 #: area (in tiles) a moved rectangle needs to become or move a pane.
@@ -60,8 +61,9 @@ class _Geometry:
 class Motion:
     """Caller-side motion state of one screen (its panes' geometry)."""
 
-    def __init__(self, kernels, height: int, width: int, channels: int, tile: int):
+    def __init__(self, kernels, height: int, width: int, channels: int, tile: int, staging=None):
         self.k, self.height, self.width, self.channels, self.tile = kernels, height, width, channels, tile
+        self.staging = staging or Staging(kernels, 0)   # where staged tiles go (encoder.tiles.staging)
         self.rows, self.cols = grid_shape(height, width, tile)
         self.panes: dict[int, _Geometry] = {}
         self._hidden: tuple = ((), None)
@@ -130,7 +132,7 @@ class Motion:
                     self.panes[created] = _Geometry(rect, 0, 0)
                     moves[created] = (dx, dy)
         if not touched and not moves and not evicted:  # the plain path: no pane in the way
-            tiles = k.gather(rows, ch, tile, positions)
+            tiles = self.staging.gather(rows, ch, tile, positions)
             k.scatter(prev, ch, tile, positions, tiles)
             return positions, tiles, []
         self.stats["motion_frames"] += bool(moves)
@@ -162,7 +164,7 @@ class Motion:
             copied.append(g.rect if number in moves else _inter(g.rect, bbox))
             if number not in moves and not len(cells):
                 continue
-            tiles = k.gather_cells(rows, ch, tile, cx, cy, r0 + cells // nc, c0 + cells % nc)
+            tiles = self.staging.gather_cells(rows, ch, tile, cx, cy, r0 + cells // nc, c0 + cells % nc)
             ops.append(("set", number, g.rect, cx, cy, from_base, cells, tiles))
             self.panes[number] = _Geometry(g.rect, cx, cy)
             self.stats["pane_tiles"] += len(cells)
@@ -178,7 +180,7 @@ class Motion:
         base = k.stage(rows, prev, ch, tile, wanted, copy=True)
         if len(forced):
             base = np.union1d(base, forced).astype(np.int32)
-        return base, k.gather(rows, ch, tile, base), ops
+        return base, self.staging.gather(rows, ch, tile, base), ops
 
     # -- geometry -----------------------------------------------------------------------
     def _bbox(self, positions: np.ndarray) -> tuple:

@@ -16,8 +16,8 @@ Contracts:
 * ``stage(image, prev, channels, tile, candidates) -> positions``: raster positions of the
   tiles whose bytes differ from ``prev`` (the previous frame of the screen), restricted to
   ``candidates`` when given; copies those tiles' pixels into ``prev``.
-* ``gather(image, channels, tile, positions) -> tiles``: the padded tiles at ``positions``,
-  one row of ``tile * tile * channels`` bytes each.
+* ``gather(image, channels, tile, positions, out=None) -> tiles``: the padded tiles at
+  ``positions``, one row of ``tile * tile * channels`` bytes each (into ``out`` when given).
 * ``TileStore.add(tiles, ids, start, min_id, firsts, allowed) -> stop``: look each tile up
   among the store's live tiles (the last ``capacity`` ids); a tile not found, or found with
   an id below ``min_id`` in a page ``k`` without ``allowed[k]`` (pages start at ``firsts``),
@@ -84,9 +84,20 @@ def stage(image: np.ndarray, prev: np.ndarray, channels: int, tile: int,
     return positions
 
 
-def gather(image: np.ndarray, channels: int, tile: int, positions: np.ndarray) -> np.ndarray:
-    """The padded tiles at ``positions``: ``uint8[len(positions), tile*tile*channels]``."""
-    return np.ascontiguousarray(tiles_of(image, channels, tile)[np.asarray(positions, np.intp)])
+def _into(out, tiles: np.ndarray) -> np.ndarray:
+    """``tiles``, copied into ``out`` when given (the native kernels' reused memory)."""
+    if out is None:
+        return tiles
+    if out.dtype != np.uint8 or out.shape != tiles.shape or not out.flags.c_contiguous:
+        raise ValueError(f"out must be a writeable C-contiguous uint8 array of shape {tiles.shape}")
+    out[...] = tiles
+    return out
+
+
+def gather(image: np.ndarray, channels: int, tile: int, positions: np.ndarray, out=None) -> np.ndarray:
+    """The padded tiles at ``positions``: ``uint8[len(positions), tile*tile*channels]``
+    (written into ``out`` when given)."""
+    return _into(out, np.ascontiguousarray(tiles_of(image, channels, tile)[np.asarray(positions, np.intp)]))
 
 
 def scatter(image: np.ndarray, channels: int, tile: int, positions: np.ndarray, tiles: np.ndarray) -> None:
@@ -115,18 +126,18 @@ def compare_shifted(image, prev, channels: int, tile: int, rect, dx: int, dy: in
     flags[(ys + y0 - cy) // tile, (xs + x0 - cx) // tile] = 1
 
 
-def gather_cells(image, channels: int, tile: int, cx: int, cy: int, rows, cols) -> np.ndarray:
+def gather_cells(image, channels: int, tile: int, cx: int, cy: int, rows, cols, out=None) -> np.ndarray:
     """Tiles of grid cells (rows[k], cols[k]) of a grid whose cell (0, 0) is at pixel (cx, cy),
     zero outside the image."""
     height, width = image.shape[0], image.shape[1] // channels
     pixels = image.reshape(height, width, channels)
-    out = np.zeros((len(rows), tile, tile, channels), np.uint8)
+    tiles = np.zeros((len(rows), tile, tile, channels), np.uint8)
     for k, (r, c) in enumerate(zip(np.asarray(rows).tolist(), np.asarray(cols).tolist())):
         x, y = cx + c * tile, cy + r * tile
         xa, xb, ya, yb = max(x, 0), min(x + tile, width), max(y, 0), min(y + tile, height)
         if xb > xa and yb > ya:
-            out[k, ya - y:yb - y, xa - x:xb - x] = pixels[ya:yb, xa:xb]
-    return out.reshape(len(rows), -1)
+            tiles[k, ya - y:yb - y, xa - x:xb - x] = pixels[ya:yb, xa:xb]
+    return _into(out, tiles.reshape(len(rows), -1))
 
 
 #: The strip hash's NH keys (``ENC_NH_KEYS`` of the native kernel: splitmix64 from 0, low half first).

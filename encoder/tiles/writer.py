@@ -34,6 +34,7 @@ from .layout import (DEFAULT_TILE, FORMATS, FRAME, MAX_PAGE_BYTES, MAX_SCREEN, M
 from .motion import Motion, PaneIds
 from .page_store import PageStores, page_array
 from .panes import encode_section, join
+from .staging import Staging
 
 _STOP = object()
 _ALL_BITS = (1 << 64) - 1
@@ -186,8 +187,7 @@ class FrameWriter:
         self.refresh_requests: dict[int, tuple] = {}  # screen -> ((h, w, code), positions): frame thread -> caller
         self.flush_seconds = sink.flush_seconds
         self.stats = {"frames": 0, "changed_tiles": 0, "new_tiles": 0, "pages": 0, "page_bytes": 0,
-                      "frame_blocks": 0, "grid_bytes": 0, "peak_pending_bytes": 0,
-                      "refreshed_tiles": 0}
+                      "frame_blocks": 0, "grid_bytes": 0, "peak_pending_bytes": 0, "refreshed_tiles": 0}
         self.error: BaseException | None = None
         self.pending_bytes = 0
         self.cond = threading.Condition()
@@ -200,6 +200,7 @@ class FrameWriter:
             raise EncoderError("frames can be encoded in the background only if the shard writer is "
                                "(ShardWriter(background=True))")
         self.queue: queue.Queue | None = None
+        self.staging = Staging(self.k, 0) if background else Staging(self.k)  # see encoder.tiles.staging
         if background:
             self.queue = queue.Queue()
             self.thread = threading.Thread(target=self._run, name="encoder-frames", daemon=True)
@@ -234,8 +235,9 @@ class FrameWriter:
         candidates = None if changed is None else _rects(changed, height, width, tile)
         state = self.screens.get(screen)
         fresh_positions = fresh_tiles = panes = tiles = None
+        self.staging.start()
         if state is None or (state.height, state.width, state.code) != (height, width, code):
-            motion = Motion(self.k, height, width, channels, tile) if self.options.motion else None
+            motion = Motion(self.k, height, width, channels, tile, self.staging) if self.options.motion else None
             state = self.screens[screen] = _Screen(height, width, code, np.array(rows, copy=True), motion)
             rows_n, cols_n = grid_shape(height, width, tile)
             positions = np.arange(rows_n * cols_n, dtype=np.int32)
@@ -253,9 +255,9 @@ class FrameWriter:
                 # tiles the frame thread wants stored again, taken from this frame (unchanged
                 # outside `positions`, and the new content inside)
                 fresh_positions = request[1]
-                fresh_tiles = self.k.gather(rows, channels, tile, fresh_positions)
+                fresh_tiles = self.staging.gather(rows, channels, tile, fresh_positions)
         if tiles is None:
-            tiles = self.k.gather(rows, channels, tile, positions)
+            tiles = self.staging.gather(rows, channels, tile, positions)
         item = _Item(t, screen, width, height, code, channels, positions, tiles, full, 0,
                      fresh_positions, fresh_tiles, panes or None)
         if self.queue is None:
@@ -406,7 +408,7 @@ class FrameWriter:
             positions = np.concatenate([item.positions[keep], more])
             order = np.argsort(positions, kind="stable")
             item.positions, ids = positions[order], np.concatenate([ids[keep], fresh])[order]
-        item.fresh_positions = item.fresh_tiles = item.tiles = None  # staged copies are done with
+        item.fresh_positions = item.fresh_tiles = item.tiles = item.panes = None  # staged copies are done with
         if store.page_count == store.page_tiles:
             self._write_page(store_id, store)
         self.stats["frames"] += 1
@@ -492,9 +494,7 @@ class FrameWriter:
 
     def report(self) -> dict:
         """Counters of the pipeline, with the memory its content stores and previous frames hold."""
-        motion = {}
-        for s in self.screens.values():
-            for key, value in (s.motion.stats if s.motion else {}).items():
-                motion[key] = motion.get(key, 0) + value
+        stats = [s.motion.stats for s in self.screens.values() if s.motion]
+        motion = {key: sum(m[key] for m in stats) for key in (stats[0] if stats else ())}
         return dict(self.stats, **motion, store_memory_bytes=self.pages.memory_bytes,
                     previous_frame_bytes=sum(s.prev.nbytes for s in self.screens.values()))

@@ -156,6 +156,43 @@ def test_scrolling_round_trips_and_saves(tmp_path, seed):
     assert os.path.getsize(tmp_path / "m.enc") < 0.6 * os.path.getsize(tmp_path / "plain.enc")
 
 
+@pytest.mark.parametrize("limit", [2 << 20, 40 * 1024])
+def test_staged_tiles_reuse_one_buffer(tmp_path, monkeypatch, limit):
+    """A frame's staged tiles (base tiles, pane cells, refreshed tiles) come from one buffer
+    reused frame after frame, up to its limit; beyond it (a full frame, a large scroll) they
+    are new arrays. The shard is the same byte for byte as without the buffer, and with a
+    frame thread nothing is reused (it still holds a frame's tiles while the next is staged)."""
+    from encoder.tiles.staging import Staging
+    frames = scrolling(3, n=40)
+    takes = []
+    out = Staging._out
+
+    def recording(self, count, size):
+        view = out(self, count, size)
+        takes.append((self.limit, None if view is None else view.base))
+        return view
+
+    def shard(path, staging_bytes, background=False):
+        monkeypatch.setattr(Staging.__init__, "__defaults__", (staging_bytes,))
+        with encoder.ShardWriter(path, metadata={"clock": {"source": "test", "t0_us": 0, "unix_us_at_t0": 0}},
+                                 flush_seconds=None, background=background) as w:
+            w.configure_frames(page_bytes=64 << 10, refresh_frames=3, background=background)
+            for i, f in enumerate(frames):
+                w.add_frame(i * 100_000, f)
+        check(path, frames)
+        return path.read_bytes()
+    monkeypatch.setattr(Staging, "_out", recording)
+    reused_shard = shard(tmp_path / "a.enc", limit)
+    reused = [base for _, base in takes if base is not None]
+    assert len(reused) > 10 and len({id(b) for b in reused}) == 1 and len(reused[0]) == limit
+    assert (len(reused) < len(takes)) == (limit < 2 << 20)   # a full frame of 300x420 is 504 KB
+    takes.clear()
+    assert shard(tmp_path / "b.enc", 0) == reused_shard and not any(base is not None for _, base in takes)
+    takes.clear()
+    shard(tmp_path / "c.enc", limit, background=True)
+    assert takes and {lim for lim, _ in takes} == {0} and not any(base is not None for _, base in takes)
+
+
 @pytest.mark.parametrize("options", [dict(background=False), dict(tile=8, block_frames=7), dict(_hash_mask=0),
                                      dict(page_bytes=64 << 10, page_budget=4, refresh_frames=3),
                                      dict(backend="reference")])

@@ -67,6 +67,29 @@ def test_gather_pads_with_zeros():
     assert (tile[:3, :4] == 7).all() and (tile[3] == 0).all() and (tile[:, 4:] == 0).all()
 
 
+@pytest.mark.parametrize("k", [native, ref], ids=["native", "reference"])
+def test_gathers_write_into_reused_memory(k):
+    """``out=``: the tiles land in the caller's array (the writer's staging buffer), the same
+    bytes as a new array; an array of the wrong shape, type or layout is refused."""
+    image = desktopish(np.random.default_rng(4), 37, 45, 4, levels=256)
+    positions = np.array([0, 4, 7, 11], np.int32)
+    rows, cols = np.array([-1, 0, 2, 3], np.int32), np.array([0, 2, -1, 3], np.int32)
+    buffer = np.full(8 * 1024, 99, np.uint8)
+    out = buffer[1024:1024 + 4 * 256].reshape(4, 256)
+    assert k.gather(image, 4, 8, positions, out=out) is out
+    assert np.array_equal(out, native.gather(image, 4, 8, positions))
+    cells = buffer[:4 * 256].reshape(4, 256)
+    assert k.gather_cells(image, 4, 8, 3, -2, rows, cols, out=cells) is cells
+    assert np.array_equal(cells, native.gather_cells(image, 4, 8, 3, -2, rows, cols))
+    assert (buffer[2048:] == 99).all()   # nothing written past the views
+    for bad in (np.empty((4, 255), np.uint8), np.empty((3, 256), np.uint8), np.empty((4, 256), np.int16),
+                np.empty((4, 512), np.uint8)[:, ::2]):
+        with pytest.raises(ValueError):
+            k.gather(image, 4, 8, positions, out=bad)
+        with pytest.raises(ValueError):
+            k.gather_cells(image, 4, 8, 3, -2, rows, cols, out=bad)
+
+
 def test_candidates_clip_to_the_frame():
     mask = layout.candidates_of([(-5, -5, 6, 6), (30, 30, 100, 100), (10, 10, 0, 5)], 40, 40, 16)
     assert mask.reshape(3, 3).tolist() == [[True, False, False], [False, True, True], [False, True, True]]
