@@ -3,7 +3,7 @@
 Every changed frame copies its changed tiles out of the image (``gather``, ``gather_cells``)
 and looks them up before ``add_frame`` returns; the arrays are done with when it does. A new
 array per frame is fresh memory each time under the recorder's allocator settings (a 128 KiB
-``mmap`` threshold, docs/capture.md): 75 of the 160 pages the 2 fps browser sequence faulted in
+``mmap`` threshold, docs/capture.md): 76 of the 159 pages the 2 fps browser sequence faulted in
 per frame. One buffer reused frame after frame costs its high-water mark, at most ``limit``
 bytes; a frame that stages more takes new arrays for the rest.
 """
