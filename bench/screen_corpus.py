@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -40,10 +41,10 @@ from pathlib import Path
 import numpy as np
 
 if __package__:
-    from .desktop_workload import iter_cache
+    from .desktop_workload import DOCS, iter_cache
 else:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from desktop_workload import iter_cache
+    from desktop_workload import DOCS, iter_cache
 
 WORKLOAD = Path(__file__).resolve().with_name("desktop_workload.py")
 #: scenario -> seed
@@ -105,6 +106,16 @@ def shots(folder: Path, dest: Path, count: int = 4) -> list[str]:
     return out
 
 
+def preflight() -> list[str]:
+    """What the scenarios need and this machine lacks: the window manager, the browser, vim and
+    the local Python documentation that the browser scenarios open (Debian's python3-doc)."""
+    missing = [f"{tool} (apt-get install {tool})" for tool in ("openbox", "chromium", "vim", "xdotool", "xterm")
+               if shutil.which(tool) is None]
+    if not os.path.isdir(DOCS):
+        missing.append(f"{DOCS} (apt-get install python3-doc)")
+    return missing
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=130)
@@ -117,6 +128,9 @@ def main(argv=None) -> None:
     unknown = [n for n in names if n not in CORPUS]
     if unknown:
         parser.error(f"unknown scenarios {unknown}: choose from {', '.join(CORPUS)}")
+    missing = preflight()
+    if missing:  # a capture without them records an error page or an undecorated desktop, silently
+        raise SystemExit(f"the corpus needs {', '.join(missing)} (docs/tiles.md, Reproducing)")
     out = Path(args.out)
     failed = []
     root = str(WORKLOAD.parents[1])  # the workload imports encoder (for --out)
