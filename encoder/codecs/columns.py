@@ -9,6 +9,8 @@ sections and raises :class:`CorruptShardError` on anything inconsistent.
 """
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pyarrow as pa
 import zstandard
@@ -26,7 +28,16 @@ MAX_SECTION = 2 << 20
 GROUP_BYTES = 16 << 10
 #: Rows of the sample on which the delta and frame-of-reference transforms compete.
 SAMPLE_ROWS = 4096
-_trial = zstandard.ZstdCompressor(level=1)
+_local = threading.local()   # a zstd compressor is not safe to share between threads
+
+
+def _trial() -> zstandard.ZstdCompressor:
+    """This thread's compressor for the candidates' trial (writers on several threads at once:
+    the zarr codec encodes chunks in parallel)."""
+    cctx = getattr(_local, "cctx", None)
+    if cctx is None:
+        cctx = _local.cctx = zstandard.ZstdCompressor(level=1)
+    return cctx
 
 
 def _width(u: np.ndarray) -> int:
@@ -76,7 +87,8 @@ def encode_ints(values: np.ndarray, hint: list | None = None) -> tuple[dict, lis
         hint[1] -= 1
     else:  # the candidates compete on a sample; the smallest after zstd wins
         sample = values[:SAMPLE_ROWS]
-        costs = [sum(len(_trial.compress(part)) for part in _transform(sample, *c)[1]) for c in CANDIDATES]
+        trial = _trial()
+        costs = [sum(len(trial.compress(part)) for part in _transform(sample, *c)[1]) for c in CANDIDATES]
         choice = int(np.argmin(costs))
         if hint is not None:
             hint[:] = [choice, REUSE_BLOCKS]

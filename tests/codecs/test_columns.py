@@ -124,3 +124,29 @@ def test_native_rank_equals_reference(codes):
     table = _codec.rank_table(u)
     assert np.array_equal(table, reference.rank_table(u)) and table.dtype == np.uint16
     assert np.array_equal(_codec.apply_rank(u, table), reference.apply_rank(u, table))
+
+
+def test_columns_encode_on_several_threads_at_once():
+    """Writers on several threads at once (the zarr codec encodes chunks in parallel) each get
+    their own trial compressor: a shared one raised ZstdError mid-compression."""
+    import threading
+    rng = np.random.default_rng(5)
+    columns_in = [np.cumsum(rng.integers(0, 1000, 20_000)).astype(np.int64) for _ in range(4)]
+    expected = [encode_column("int64", c, "s", "c", {}, None) for c in columns_in]
+    barrier, errors, results = threading.Barrier(4), [], {}
+
+    def work(k):
+        try:
+            barrier.wait()
+            for _ in range(40):
+                results[k] = encode_column("int64", columns_in[k], "s", "c", {}, None)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for k, (params, sections) in results.items():
+        assert params == expected[k][0] and [bytes(s) for s in sections] == [bytes(s) for s in expected[k][1]]
