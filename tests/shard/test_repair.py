@@ -76,12 +76,18 @@ SERVER = WORKLOAD + textwrap.dedent('''
             finally:
                 os._exit(0)
         os.close(wfd)
-        if job["delay"] is not None:
+        reports = b""
+        if job["after"] is not None:
+            # wait for the writer's progress, not for a time: under load it starts and writes slower
+            while reports.count(b"\\n") < job["after"]:
+                chunk = os.read(r, 65536)
+                if not chunk:
+                    break
+                reports += chunk
             time.sleep(job["delay"])
             os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
         elapsed = time.monotonic() - start
-        reports = b""
         while True:
             chunk = os.read(r, 65536)
             if not chunk:
@@ -90,8 +96,8 @@ SERVER = WORKLOAD + textwrap.dedent('''
         os.close(r)
         lines = reports.decode().split()
         flushed = max([int(x) for x in lines if x != "closed"], default=0)
-        print(json.dumps({"flushed": flushed, "closed": "closed" in lines, "elapsed": elapsed,
-                          "killed": os.WIFSIGNALED(status)}), flush=True)
+        print(json.dumps({"flushed": flushed, "reports": len(lines), "closed": "closed" in lines,
+                          "elapsed": elapsed, "killed": os.WIFSIGNALED(status)}), flush=True)
 ''')
 
 
@@ -103,8 +109,10 @@ class ForkServer:
         self.proc = subprocess.Popen([sys.executable, "-c", SERVER], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True, env=env)
 
-    def run(self, path, seed, delay):
-        self.proc.stdin.write(json.dumps({"path": str(path), "seed": seed, "delay": delay}) + "\n")
+    def run(self, path, seed, after=None, delay=0.0):
+        """Write the workload; with ``after``, kill it ``delay`` s after its ``after``-th progress report."""
+        job = {"path": str(path), "seed": seed, "after": after, "delay": delay}
+        self.proc.stdin.write(json.dumps(job) + "\n")
         self.proc.stdin.flush()
         line = self.proc.stdout.readline()
         assert line, "the fork server died"
@@ -175,19 +183,21 @@ def kills() -> int:
 
 def run_kills(server, tmp_path, count: int, seed: int = 0):
     ref_path = tmp_path / "reference.enc"
-    ref = server.run(ref_path, seed, None)
+    ref = server.run(ref_path, seed)
     assert ref["closed"] and not ref["killed"]
     reference = ref_path.read_bytes()
     extents = block_extents(reference)
     ref_reader = encoder.ShardReader(reference)
     rng = np.random.default_rng(seed)
-    duration = ref["elapsed"]
+    reports = ref["reports"]  # one after every 4th burst, and one at close
+    interval = ref["elapsed"] / reports
     recovered, partial, inside = [], 0, 0
     for trial in range(count):
         path = tmp_path / f"killed-{trial}.enc"
-        # mostly while writing; a few before the first byte or after close
-        delay = float(rng.uniform(-0.02, 1.05) * duration)
-        result = server.run(path, seed, max(delay, 0.0))
+        # after a random report, at a random moment of the interval that follows: mostly while writing,
+        # a few before the first byte or after close
+        after = int(rng.integers(0, reports))
+        result = server.run(path, seed, after, float(rng.uniform(0.0, 1.1) * interval))
         recovered.append(check_recovery(path, reference, extents, result["flushed"], ref_reader))
         partial += not result["closed"]
         size = path.stat().st_size if path.exists() else 0
