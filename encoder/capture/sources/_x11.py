@@ -4,6 +4,7 @@ FetchRegion, for XDamage)."""
 from __future__ import annotations
 
 import os
+import struct
 import time
 import warnings
 
@@ -12,6 +13,7 @@ from Xlib.protocol import rq
 
 from ...errors import SourceUnavailableError
 from .. import clock as _clock
+from .x11_raw import RawRequests
 
 XError = error.XError
 ConnectionClosed = error.ConnectionClosedError
@@ -174,6 +176,9 @@ class Damage:
         self.region = d.allocate_resource_id()
         _CreateRegion(display=d, opcode=self.fixes_op, region=self.region, rectangles=[])
         disp.sync()
+        self.raw = RawRequests(disp)
+        self._requests = [struct.pack("=BBHIII", self.damage_op, 3, 4, self.damage, X.NONE, self.region),  # Subtract
+                          struct.pack("=BBHI", self.fixes_op, 19, 2, self.region)]  # FetchRegion
 
     def take(self) -> list[tuple[int, int, int, int]]:
         """Rectangles damaged since the previous call (root coordinates), and reset.
@@ -181,6 +186,9 @@ class Damage:
         Returns after a round trip, so the server has reset the damage before the caller
         grabs the pixels: whatever is drawn after that is in the next call's answer.
         """
+        if self.raw.ready():
+            (reply,) = self.raw.exchange(self._requests, [False, True])
+            return list(struct.iter_unpack("=hhHH", reply[32:]))
         d = self.disp.display
         self.disp.damage_subtract(self.damage, 0, self.region)
         reply = _FetchRegion(display=d, opcode=self.fixes_op, region=self.region)
@@ -288,12 +296,19 @@ class ShmScreen:
             raise SourceUnavailableError(f"the X server cannot attach shared memory (remote display?): "
                                          f"{catch.get_error()}")
         self.root = disp.screen().root
+        self.raw = RawRequests(disp)
 
-    def grab_rows(self, top: int, rows: int) -> None:
-        """Have the server write rows ``[top, top + rows)`` of the monitor into ``image``."""
-        _ShmGetImage(display=self.disp.display, opcode=self.opcode, drawable=self.root, x=self.x,
-                     y=self.y + top, width=self.width, height=rows, plane_mask=0xFFFFFFFF, format=X.ZPixmap,
-                     shmseg=self.shmseg, offset=top * self.width * 4)
+    def grab_rows(self, bands: list[tuple[int, int]]) -> None:
+        """Have the server write the bands ``(top, rows)`` of the monitor into ``image``, at once."""
+        if self.raw.ready():
+            self.raw.exchange([struct.pack("=BBHIhhHHIB3xII", self.opcode, 4, 8, self.root.id, self.x, self.y + top,
+                                           self.width, rows, 0xFFFFFFFF, X.ZPixmap, self.shmseg,
+                                           top * self.width * 4) for top, rows in bands], [True] * len(bands))
+            return
+        for top, rows in bands:
+            _ShmGetImage(display=self.disp.display, opcode=self.opcode, drawable=self.root, x=self.x,
+                         y=self.y + top, width=self.width, height=rows, plane_mask=0xFFFFFFFF, format=X.ZPixmap,
+                         shmseg=self.shmseg, offset=top * self.width * 4)
 
     def _release(self, server: bool = True) -> None:
         if server:
