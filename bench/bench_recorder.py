@@ -441,6 +441,7 @@ def shard_figures(out: Path, seconds: float) -> dict:
             encode = thread("encoder-writer") + thread("encoder-frames") + max(screen - grab, 0.0)
             split = {
                 "encode: tile lookup + zstd + add_frame": encode,
+                "of it, add_frame": source("x11-screen", "add_frame_cpu_s"),
                 "grab: XDamage + XShm + blackout": grab,
                 "input: XRecord decoding": source("x11-input", "thread_cpu_s"),
                 "windows: focus tracking + barriers": thread("encoder-x11-windows"),
