@@ -356,16 +356,19 @@ class Recorder:
             except BaseException:
                 pass
 
-    def barrier(self) -> int:
-        """Time up to which every window change is known (the window source's answer; any thread)."""
+    def barrier(self, recent_us: int = 0) -> int:
+        """Time up to which every window change is known (the window source's answer; any thread).
+        ``recent_us``: the answer of a barrier begun at most that long ago will do."""
         source = self._barrier_source
         if source is None:
             return self.clock()
-        return source.barrier()
+        return source.barrier(recent_us=recent_us) if recent_us else source.barrier()
 
     def _process(self, final: bool = False):
         """Write the pending events the window state is complete for; returns when to come back."""
-        watermark = self.barrier()
+        # the screen source's barriers (one per grab) serve the batches too: the events they
+        # do not cover wait for the next batch
+        watermark = self.barrier(0 if final else self.batch_us // 2)
         limit = (1 << 62) if final else watermark - self.guard_us
         ready, keep = [], []
         for e in self._pending:

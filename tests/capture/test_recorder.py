@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 import numpy as np
 import pytest
@@ -35,6 +36,26 @@ def test_input_before_the_first_frame_is_kept(record, rows, markers, keystrokes)
     assert meta["screens"][0]["width"] == 64
     final = json.loads(markers(r, "recorder.stats")[-1]["text"])
     assert final["final"] and final["dropped_total"] == 0 and final["stored"]["key"] == 4
+
+
+def test_event_batches_accept_a_recent_barrier_and_the_last_asks_for_a_fresh_one(record, rows):
+    t0 = now_us()
+    seen = []
+
+    def script(inp, win, scr, rec):
+        inp.emit([(POINTER, t0, 1, 1)])
+        deadline = now_us() + 5_000_000
+        while not win.recent_allowed and now_us() < deadline:   # the recorder thread's batch
+            inp.emit([(POINTER, now_us(), 2, 2)])
+            time.sleep(0.05)
+        seen.append((win.barriers, win.recent_allowed))
+
+    rec, (r,) = record(script)
+    (_, recent), = seen
+    assert recent >= 1, "a batch should accept a recent barrier"
+    win = next(s for s in rec.sources if isinstance(s, FakeWindows))
+    assert win.barriers - win.recent_allowed >= 1, "the final batch asks for a fresh barrier"
+    assert rows(r, "pointer")[0]["t"] == t0
 
 
 def test_timing_only_keeps_timings_not_text(record, rows, keystrokes):

@@ -18,8 +18,9 @@ defaults); the recorder calls them in this order:
 Sources hand their output to the recorder through its sink methods: ``put(events)`` for
 input event tuples (:mod:`encoder.capture.events`), ``focus_changed``/``excluded_changed``
 for window state, ``hotkey(t)`` for the pause hotkey and ``add_frame`` for screen frames.
-A window source also provides ``barrier() -> t_us``: the time up to which every window
-change has been reported (the recorder waits on it before applying the policy).
+A window source also provides ``barrier(recent_us=0) -> t_us``: the time up to which every
+window change has been reported (the recorder waits on it before applying the policy); with
+``recent_us`` it may answer with a barrier begun at most that long ago, without a new one.
 
 Concrete sources: :mod:`.x11_screen`, :mod:`.x11_input`, :mod:`.x11_focus`, :mod:`.xsettings`
 (Linux/X11, need the ``capture`` extra: python-xlib and mss), :mod:`.atspi` (UI elements from the

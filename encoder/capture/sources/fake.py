@@ -57,6 +57,7 @@ class FakeWindows(Source):
         self.hold = threading.Event()
         self.hold.set()
         self.barriers = 0
+        self.recent_allowed = 0   # barriers asked with recent_us (may be answered by an older one)
 
     def focus(self, t_us: int, info) -> None:
         self.recorder.focus_changed(t_us, info)
@@ -64,9 +65,10 @@ class FakeWindows(Source):
     def excluded(self, t_us: int, rects) -> None:
         self.recorder.excluded_changed(t_us, rects)
 
-    def barrier(self) -> int:
+    def barrier(self, recent_us: int = 0) -> int:
         self.hold.wait(10)
         self.barriers += 1
+        self.recent_allowed += bool(recent_us)
         return self.recorder.clock()
 
     def stats(self) -> dict:

@@ -63,8 +63,8 @@ class X11Windows(Source):
 
     def __init__(self, display: str | None = None):
         self.display_name = display
-        self.counters = {"focus_changes": 0, "title_changes": 0, "rescans": 0, "barriers": 0, "x_errors": 0,
-                         "events": 0}
+        self.counters = {"focus_changes": 0, "title_changes": 0, "rescans": 0, "barriers": 0,
+                         "barriers_reused": 0, "x_errors": 0, "events": 0}
         self._tops: dict[int, _Top] = {}
         self._client_top: dict[int, int] = {}
         self._reported_focus = None   # what the last focus row said (window, app, title, rect...)
@@ -128,9 +128,15 @@ class X11Windows(Source):
     def stats(self) -> dict:
         return dict(self.counters, windows=len(self._tops), excluded_windows=len(self._excluded))
 
-    def barrier(self, timeout: float = 2.0) -> int:
-        """Local time up to which every window change has been reported (see module docstring)."""
+    def barrier(self, timeout: float = 2.0, recent_us: int = 0) -> int:
+        """Local time up to which every window change has been reported (see module docstring).
+
+        With ``recent_us``, the answer of a barrier that began at most that long ago is given
+        again without a round trip (the screen source asks for one after every grab)."""
         with self._cond:
+            if recent_us and self._done >= self._requested and _clock.now_us() - self._watermark <= recent_us:
+                self.counters["barriers_reused"] += 1
+                return self._watermark
             self._requested += 1
             ticket = self._requested
         self._poke()
