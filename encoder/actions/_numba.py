@@ -201,12 +201,15 @@ def _lower_median(values, n):
 
 
 @njit(**_OPTS)
-def keys(kt, cat, hot, name, unknown, pos, release, has_release, cum_all, cum_other, gap_us):
+def keys(kt, cat, hot, name, join, unknown, pos, release, has_release, cum_all, cum_other, gap_us):
     """Type bursts, keys and hotkeys from the classified key presses (docs/actions.md, Keys).
 
     ``cat``: K_KEY, K_BACKSPACE, K_TYPE, K_EDIT or K_TAP per press; ``hot``: the press is a
     hotkey when it makes a key action; ``name``: its name id; ``unknown``: a typing press
-    whose text is unknown (timing-only or editing). Returns per action: kind, first and last
+    whose text is unknown (timing-only or editing); ``join``: a press of a held win/alt that
+    belongs to the tap action of the press before it (auto-repeat: joins whatever came in
+    between, and an interruption in between keeps later presses from joining that action).
+    Returns per action: kind, first and last
     press, t_end, count, name id (-1 for a burst), dwell and flight medians (NONE: none), the
     presses whose text a burst keeps: ``kept[kept_lo[a]:kept_hi[a]]``, and whether a burst's
     text is unknown (sticky: a BackSpace deletes the character, not the doubt).
@@ -233,6 +236,7 @@ def keys(kt, cat, hot, name, unknown, pos, release, has_release, cum_all, cum_ot
     n_members = 0
     n_kept = 0     # top of the kept stack; the open burst's presses are on top
     prev_key = -1  # action index of the last key / hotkey action
+    sealed = False  # the last key action was interrupted while its tap was held: nothing joins it
     for i in range(n):
         c = cat[i]
         if burst >= 0:
@@ -269,8 +273,14 @@ def keys(kt, cat, hot, name, unknown, pos, release, has_release, cum_all, cum_ot
             burst = m
             m += 1
             continue
+        if join[i]:  # the held tap key again: one more press of the tap action
+            sealed = sealed or _between(cum_all, pos[lastp[prev_key]], pos[i]) != 0
+            lastp[prev_key] = i
+            count[prev_key] += 1
+            t1[prev_key] = max(t1[prev_key], release[i])
+            continue
         k = HOTKEY if hot[i] else KEY
-        if (prev_key >= 0 and name[i] == name_out[prev_key] and kind[prev_key] == k
+        if (prev_key >= 0 and not sealed and name[i] == name_out[prev_key] and kind[prev_key] == k
                 and kt[i] - kt[lastp[prev_key]] <= gap_us
                 and _between(cum_all, pos[lastp[prev_key]], pos[i]) == 0):
             lastp[prev_key] = i
@@ -280,6 +290,7 @@ def keys(kt, cat, hot, name, unknown, pos, release, has_release, cum_all, cum_ot
         kind[m], first[m], lastp[m], t1[m], count[m], name_out[m] = k, i, i, max(kt[i], release[i]), 1, name[i]
         dwell[m], flight[m], kept_lo[m], kept_hi[m] = NONE, NONE, n_kept, n_kept
         prev_key = m
+        sealed = False
         m += 1
     if burst >= 0:
         _close_burst(burst, members, n_members, kt, release, has_release, dwell, flight, scratch)

@@ -50,10 +50,7 @@ def classify_keys(key) -> dict:
     code, pressed, mods = key["code"], key["pressed"], key["modifiers"]
     release_row = nb.pair_releases(code, pressed)
     is_mod = _member(code, _MODIFIERS) | (code == _MODIFIER_CLASS)
-    # lone taps of win and alt: released with no other key pressed in between
-    presses_before = np.concatenate([[0], np.cumsum(pressed)])
-    tap = pressed & _member(code, _TAPS) & (release_row >= 0)
-    tap[tap] = presses_before[release_row[tap]] == presses_before[np.flatnonzero(tap) + 1]
+    tap, join = _lone_taps(code, pressed, release_row)
     rows = np.flatnonzero(pressed & (~is_mod | tap))
     c, m = code[rows], mods[rows].astype(np.int64)
     text = key.arrow("text").take(pa.array(rows)) if len(rows) else pa.array([], pa.string())
@@ -92,7 +89,35 @@ def classify_keys(key) -> dict:
     hot[tap[rows]] = False
     name, names = _names(c, m, cat, hot)
     return {"rows": rows, "cat": cat, "hot": hot, "name": name, "names": names, "text": text,
-            "release_row": release_row}
+            "release_row": release_row, "join": join[rows]}
+
+
+def _lone_taps(code, pressed, release_row):
+    """Lone taps of win and alt (a press released with no other key pressed in between), and
+    the presses that join the tap before them: an auto-repeat of the held key (the same key
+    pressed again before its release) belongs to the one tap it ends, however long it is held."""
+    presses = np.flatnonzero(pressed)
+    c = code[presses]
+    tapkey = _member(c, _TAPS)
+    # one more press of the held key: the same tap key as the press before, which lost its release
+    cont = np.zeros(len(presses), np.bool_)
+    cont[1:] = tapkey[1:] & (c[1:] == c[:-1]) & (release_row[presses[:-1]] < 0)
+    # a run of presses is a tap when its last press is released before any other key's press
+    rel = release_row[presses]
+    presses_before = np.concatenate([[0], np.cumsum(pressed)])
+    released_alone = tapkey & (rel >= 0)
+    released_alone[released_alone] = (presses_before[rel[released_alone]]
+                                      == presses_before[presses[released_alone] + 1])
+    run = np.cumsum(~cont) - 1
+    last = np.ones(len(presses), np.bool_)
+    last[:-1] = run[1:] != run[:-1]
+    ok = np.zeros(len(presses) and int(run[-1]) + 1, np.bool_)
+    ok[run[last]] = released_alone[last]
+    tap = np.zeros(len(code), np.bool_)
+    join = np.zeros(len(code), np.bool_)
+    tap[presses[ok[run]]] = True
+    join[presses[ok[run] & cont]] = True
+    return tap, join
 
 
 def _names(code, mods, cat, hot):
@@ -190,8 +215,8 @@ def derive_inputs(inputs: Inputs, rules: Rules) -> pa.Table:
     no_text = keys["text"].is_null().to_numpy(zero_copy_only=False)
     unknown = (keys["cat"] == nb.K_EDIT) | ((keys["cat"] == nb.K_TYPE) & no_text)
     (kkind, kfirst, klast, kt1, kcount, kname, dwell, flight, kept, kept_lo, kept_hi, kunknown) = nb.keys(
-        kt, keys["cat"], keys["hot"], keys["name"], unknown, key_pos, release, has_release, cum_all, cum_other,
-        rules.type_gap_us)
+        kt, keys["cat"], keys["hot"], keys["name"], keys["join"], unknown, key_pos, release, has_release, cum_all,
+        cum_other, rules.type_gap_us)
     parts.append(_key_part(keys, kt, kkind, kfirst, klast, kt1, kcount, kname, dwell, flight, kept, kept_lo,
                            kept_hi, kunknown))
 

@@ -138,6 +138,25 @@ def test_lone_taps_of_win_and_alt(backend):
     assert derive(backend, keys=[key(0, SUPER_L)]) == []
 
 
+def test_a_held_win_or_alt_that_repeats_is_one_tap(backend):
+    # pressed again before its release (auto-repeat of a held modifier): one tap, counted per press
+    held = [key(0, ALT_L), key(50_000, ALT_L), key(90_000, ALT_L), key(120_000, ALT_L, False)]
+    rows = derive(backend, keys=held)
+    assert len(rows) == 1
+    check(rows[0], kind="key", t=0, t_end=120_000, text="alt", count=3)
+    # however long it is held (the repeats' spacing is no type gap), after a stray release
+    rows = derive(backend, keys=[key(0, A, False), key(10, SUPER_L), key(3_000_000, SUPER_L), key(3_000_001, SUPER_L,
+                                                                                                     False)])
+    assert summary(rows) == [("key", "win", 2)] and rows[0]["t"] == 10
+    # another key pressed before the last release: no tap at all
+    assert derive(backend, keys=held[:3] + tap(100_000, SHIFT_L) + held[3:]) == []
+    # a second tap soon after joins it, unless something happened while the first was held
+    again = tap(200_000, ALT_L)
+    assert summary(derive(backend, keys=held + again)) == [("key", "alt", 4)]
+    assert summary(derive(backend, keys=held + again, command=[(60_000, "ls")])) == [
+        ("key", "alt", 3), ("command", "ls", 1), ("key", "alt", 1)]
+
+
 def test_text_column_and_keysym_text(backend):
     assert summary(derive(backend, keys=tap(0, 0xe9, text="é"))) == [("type", "é", 1)]
     assert summary(derive(backend, keys=tap(0, 0xe9))) == [("type", "é", 1)]
