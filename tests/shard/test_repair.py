@@ -62,8 +62,11 @@ WORKLOAD = textwrap.dedent('''
 
 # A fork server: imports the library once, then forks one writer per request and kills it.
 SERVER = WORKLOAD + textwrap.dedent('''
-    import json, os, signal, sys, time
+    import io, json, os, signal, sys, time
 
+    # one short session here first: the children inherit whatever a writer sets up on first use
+    # (a kill should land in the writing, not in that)
+    workload(io.BytesIO(), 0, lambda n: None, steps=4, background=False)
     for line in sys.stdin:
         job = json.loads(line)
         r, wfd = os.pipe()
