@@ -30,7 +30,6 @@ class RawRequests:
 
     def __init__(self, disp):
         self.d = disp.display
-        self._buf = bytearray()
 
     def ready(self) -> bool:
         """Whether python-xlib holds nothing in flight, so a raw batch keeps the stream in step."""
@@ -47,18 +46,11 @@ class RawRequests:
         answers: dict[int, bytes] = {}
         failure = None
         d.socket.sendall(b"".join(requests))
-        buf = self._buf
         while len(answers) < len(wanted):
-            if len(buf) < 32:
-                self._read(32 - len(buf))
-                continue
-            kind, _, seq, length = _HEAD.unpack_from(buf)
+            head = self._read(32)
+            kind, _, seq, length = _HEAD.unpack_from(head)
             size = 32 + 4 * length if kind == 1 or kind & 0x7F == GENERIC_EVENT else 32
-            if len(buf) < size:
-                self._read(size - len(buf))
-                continue
-            packet = bytes(buf[:size])
-            del buf[:size]
+            packet = head + self._read(size - 32) if size > 32 else head
             if kind == 1 and seq in wanted:
                 answers[seq] = packet
             elif kind == 0:
@@ -73,11 +65,13 @@ class RawRequests:
             raise failure
         return [answers[s] for s in sorted(wanted, key=wanted.get)]
 
-    def _read(self, least: int) -> None:
-        # never past the packet being read: what follows stays on the socket for python-xlib
-        while least > 0:
-            chunk = self.d.socket.recv(least)
+    def _read(self, size: int) -> bytes:
+        """Exactly ``size`` bytes: never past the packet being read, what follows stays on the
+        socket for python-xlib."""
+        out = bytearray()
+        while len(out) < size:
+            chunk = self.d.socket.recv(size - len(out))
             if not chunk:
                 raise ConnectionClosedError("server")
-            self._buf += chunk
-            least -= len(chunk)
+            out += chunk
+        return bytes(out)
