@@ -66,7 +66,7 @@ def main(argv=None) -> None:
     p.add_argument("--corpus", default=str(bs.CORPUS))
     p.add_argument("--scenario", default="terminal", choices=bs.SCENARIOS)
     p.add_argument("--step", type=int, default=5, help="every how many capture frames (5: 2 fps)")
-    p.add_argument("--frames", type=int, default=600, help="capture frames read")
+    p.add_argument("--frames", type=int, default=600, help="frames of the sequence read (every --step-th)")
     p.add_argument("--pause", type=float, default=0.4)
     p.add_argument("--max-rows", type=int, default=40)
     p.add_argument("--rounds", type=int, default=2)
