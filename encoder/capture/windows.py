@@ -99,11 +99,14 @@ class WindowTimeline:
         self._focus = _History(NO_WINDOW, horizon_us)
         self._excluded = _History((), horizon_us)
         self.generation = 0   # bumped on every change (the screen source polls it for free)
+        self.focus_listeners: list = []   # called with (t_us, info) on each focus change (must not block)
 
     def set_focus(self, t_us: int, info: WindowInfo) -> None:
         with self._lock:
             self._focus.set(t_us, info)
             self.generation += 1
+        for listener in self.focus_listeners:
+            listener(t_us, info)
 
     def set_excluded(self, t_us: int, rects) -> None:
         rects = tuple(tuple(int(v) for v in r) for r in rects if r[2] > 0 and r[3] > 0)

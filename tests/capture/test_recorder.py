@@ -166,6 +166,24 @@ def test_a_source_that_cannot_start_stops_the_start(tmp_path):
         rec.start()
 
 
+def test_a_failing_source_is_told_to_the_listeners_and_an_idle_recorder_wakes_once_a_second(tmp_path):
+    from encoder.capture.sources.fake import FakeInput
+    src = FakeInput()
+    rec = Recorder(tmp_path / "out", sources=[FakeWindows(), src])
+    told = []
+    rec.failure_listeners.append(lambda: told.append(rec.failure))
+    waits = []
+    wait = rec.queue.wait
+    rec.queue.wait = lambda timeout: (waits.append(timeout), wait(timeout))
+    rec.start()
+    time.sleep(2.5)
+    src.fail(OSError("the X server went away"))
+    assert rec.failed.is_set() and told == [("fake-input", told[0][1])]
+    rec.stop()
+    # nothing to write: the thread sleeps until its next look at the pause file, a second on
+    assert 2 <= len(waits) <= 4 and max(waits) > 0.9   # it was twice a second: 5 or 6 waits
+
+
 class _FailsToStart(Source):
     """Opens, then fails in ``start`` (after the recorder opened its first shard)."""
 
