@@ -19,6 +19,7 @@ import os
 import threading
 import time
 
+from ..backends import codec_kernels
 from ..shard import ShardWriter
 
 #: Tile side of the shards' screen frames (``configure_frames(tile=...)``).
@@ -90,6 +91,11 @@ class ShardRotation:
         with self.lock:
             self.writer = writer
         self._opened = time.monotonic()
+        # loaded now, not by the writer thread at the first flush (a stall of 60-80 ms in the
+        # middle of a recording): the column kernels, and numpy.ma, which pyarrow's conversion
+        # of NumPy values touches (the key stream's codec)
+        codec_kernels().scan   # the first kernel loads the set (encoder._codec, encoder._keys)
+        import numpy.ma  # noqa: F401
 
     def write(self, stream: str, columns: dict) -> bool:
         """Write rows to the current shard; False (nothing written) once closed."""
