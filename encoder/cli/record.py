@@ -190,8 +190,8 @@ def run(args) -> int:
         print(f"recording {display} into {args.out} (keys: {policy.keys}; policy: {policy.source}; "
               f"pause: {policy.hotkey or 'no hotkey'}, file {recorder.pause_path or 'none'}); "
               "Ctrl-C stops", flush=True)
-        # the main thread sleeps until then (a signal's handler runs inside the wait): waking it
-        # twice a second to look cost ~0.02 % of a core
+        # sleep until a signal (its handler runs inside the wait), a source's failure or the end of
+        # --duration: waking twice a second to look cost ~0.02 % of a core
         deadline = None if args.duration is None else time.monotonic() + args.duration
         while not stop.is_set() and not recorder.failed.is_set():
             timeout = 60.0 if deadline is None else min(60.0, deadline - time.monotonic())

@@ -11,7 +11,7 @@ import pytest
 from encoder.capture import (BUTTON, EXCLUDED, KEY, NORMAL, POINTER, SCROLL, SECRET, Policy, Recorder, Source,
                              WindowInfo, now_us)
 from encoder.streams.keys import CLASS_CODE, SHIFT
-from encoder.capture.sources.fake import FakeWindows
+from encoder.capture.sources.fake import FakeInput, FakeWindows
 from encoder.errors import EncoderError, RecorderError, SourceUnavailableError
 
 
@@ -167,7 +167,6 @@ def test_a_source_that_cannot_start_stops_the_start(tmp_path):
 
 
 def test_a_failing_source_is_told_to_the_listeners_and_an_idle_recorder_wakes_once_a_second(tmp_path):
-    from encoder.capture.sources.fake import FakeInput
     src = FakeInput()
     rec = Recorder(tmp_path / "out", sources=[FakeWindows(), src])
     told = []
