@@ -363,7 +363,7 @@ class Recorder:
         source = self._barrier_source
         if source is None:
             return self.clock()
-        return source.barrier(recent_us=recent_us) if recent_us else source.barrier()
+        return source.barrier(recent_us=recent_us)
 
     def _process(self, final: bool = False):
         """Write the pending events the window state is complete for; returns when to come back."""

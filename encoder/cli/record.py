@@ -172,7 +172,7 @@ def run(args) -> int:
                         marker_seconds=args.marker_interval,
                         flush_seconds=args.flush_seconds, tile_store_bytes=int(args.tile_store_mb * 2**20),
                         queue_events=max(args.queue, 1), on_stats=None if args.quiet else on_stats)
-    stop = threading.Event()   # a signal, or a source's failure
+    stop = threading.Event()   # a signal, or a source's failure (told before any source starts)
     recorder.failure_listeners.append(stop.set)
     received = []
 
@@ -193,7 +193,7 @@ def run(args) -> int:
         # sleep until a signal (its handler runs inside the wait), a source's failure or the end of
         # --duration: waking twice a second to look cost ~0.02 % of a core
         deadline = None if args.duration is None else time.monotonic() + args.duration
-        while not stop.is_set() and not recorder.failed.is_set():
+        while not stop.is_set():
             timeout = 60.0 if deadline is None else min(60.0, deadline - time.monotonic())
             if timeout <= 0:
                 break
