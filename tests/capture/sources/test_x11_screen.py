@@ -1,5 +1,5 @@
 """X11Screen against a real X server: ``encoder record`` on Xvfb (an excluded window black in
-every frame, no frame while the pause file exists).
+every frame, no frame while the pause file exists, a prompt stop when the X server goes away).
 
 Skipped, with the reason, without Xvfb, xdotool, xterm, python-xlib or mss (tests/capture/sources/conftest.py).
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
 import numpy as np
 
@@ -67,3 +68,19 @@ def test_record_pause_file_and_duration(xsession, tmp_path, rows):
     assert [m["kind"] for m in rows(r, "marker") if m["kind"] in ("pause", "resume")] == ["pause"]
     # the recording process refused pandas (33 MB) and pyarrow wrote every stream without it
     assert r.metadata["process"]["allocators"]["pandas"] == "not imported"
+
+
+def test_record_stops_at_once_when_the_x_server_goes_away(xsession, tmp_path, rows):
+    xs = xsession
+    xs.focus(xs.xterm("work", "60x20+0+0"))
+    rec = xs.record(tmp_path / "gone", "--keys", "full")
+    rec.wait_stats(2)
+    xs.xvfb.kill()                     # every source's connection closes under it
+    gone = time.monotonic()
+    rec.summary = rec.proc.communicate(timeout=30)[0]
+    rec.stderr.close()
+    # told by the failing source, not by a poll (the main thread sleeps up to 60 s between looks)
+    assert time.monotonic() - gone < 10
+    assert rec.proc.returncode == 2 and "failed" in rec.log(), rec.log()
+    (r,) = [encoder.ShardReader(rec.out / f) for f in os.listdir(rec.out) if f.endswith(".enc")]
+    assert r.frame_count() >= 1 and rows(r, "marker")   # what was captured is written and readable
