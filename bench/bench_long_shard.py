@@ -7,10 +7,12 @@ work. Then ``--frames`` random frames are read cold (``drop_frame_cache()`` befo
 wall milliseconds median / p90 / max, and the pages each needs. The docs' target: < 10 ms.
 
     python -m bench.bench_long_shard [--corpus DIR] [--seconds 75] [--frames 100] [--out PATH]
+        [--options JSON] [--read-only]
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import time
 from pathlib import Path
@@ -28,10 +30,13 @@ except ImportError:  # run from bench/
 SCENARIOS = ("terminal", "browser", "build-log", "editor", "browser-scroll", "windows", "gtk-dialogs", "animation")
 
 
-def write(corpus: Path, out: str, seconds: float) -> tuple[int, float]:
-    """Write the long shard; returns (frames, encode CPU ms per frame)."""
+def write(corpus: Path, out: str, seconds: float, options: dict | None = None) -> tuple[int, float]:
+    """Write the long shard (``options`` go to ``configure_frames``); returns (frames, encode CPU
+    ms per frame)."""
     frames, offset, cpu = 0, 0, 0.0
     with encoder.ShardWriter(out) as w:
+        if options:
+            w.configure_frames(**options)
         for name in SCENARIOS:
             folder = corpus / name
             if not (folder / "meta.json").exists():
@@ -57,9 +62,12 @@ def main(argv=None) -> None:
     parser.add_argument("--seconds", type=float, default=75)
     parser.add_argument("--frames", type=int, default=100)
     parser.add_argument("--out", default="/tmp/encoder-long-corpus.enc")
+    parser.add_argument("--options", default="{}", help="JSON dict for ShardWriter.configure_frames")
+    parser.add_argument("--read-only", action="store_true", help="time the reads of an existing --out")
     args = parser.parse_args(argv)
     encoder.warmup()
-    n, encode_ms = write(Path(args.corpus), args.out, args.seconds)
+    n, encode_ms = (encoder.ShardReader(args.out).frame_count(), float("nan")) if args.read_only else \
+        write(Path(args.corpus), args.out, args.seconds, json.loads(args.options))
     r = encoder.ShardReader(args.out)
     reader = r._frames()
     rng = np.random.default_rng(0)

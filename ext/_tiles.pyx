@@ -107,9 +107,30 @@ cdef extern from *:
         acc ^= acc >> 33; acc *= ENC_P2; acc ^= acc >> 29; acc *= ENC_P3; acc ^= acc >> 32;
         return acc;
     }
+    /* A row copied with 16-byte vector moves. glibc's memcpy copies a few KB with `rep movsb`,
+       which ran 4-5x slower when the destination lay a few bytes past the source modulo 4 KiB
+       (two frame buffers whose addresses differ by 16 bytes there, as heap arrays can), interleaved
+       with the reads of a comparison. */
+    static inline void enc_copy_row(uint8_t* dst, const uint8_t* src, size_t n) {
+        size_t i = 0;
+    #if defined(ENC_NH_SSE2)
+        for (; i + 64 <= n; i += 64) {
+            __m128i a = _mm_loadu_si128((const __m128i*)(src + i));
+            __m128i b = _mm_loadu_si128((const __m128i*)(src + i + 16));
+            __m128i c = _mm_loadu_si128((const __m128i*)(src + i + 32));
+            __m128i d = _mm_loadu_si128((const __m128i*)(src + i + 48));
+            _mm_storeu_si128((__m128i*)(dst + i), a); _mm_storeu_si128((__m128i*)(dst + i + 16), b);
+            _mm_storeu_si128((__m128i*)(dst + i + 32), c); _mm_storeu_si128((__m128i*)(dst + i + 48), d);
+        }
+        for (; i + 16 <= n; i += 16)
+            _mm_storeu_si128((__m128i*)(dst + i), _mm_loadu_si128((const __m128i*)(src + i)));
+    #endif
+        memcpy(dst + i, src + i, n - i);
+    }
     """
     uint64_t xxh64 "enc_xxh64"(const uint8_t* p, size_t n) noexcept nogil
     uint64_t strip_hash "enc_strip_hash"(const uint8_t* p, size_t n) noexcept nogil
+    void copy_row "enc_copy_row"(uint8_t* dst, const uint8_t* src, size_t n) noexcept nogil
 
 GRID_FULL = 0
 GRID_DELTA = 1
@@ -364,34 +385,51 @@ cdef void _scatter(uint8_t* image, Py_ssize_t height, Py_ssize_t row_bytes, Py_s
 @cython.boundscheck(False)
 @cython.wraparound(False)
 @cython.cdivision(True)
-cdef void _compare_shifted(const uint8_t* image, const uint8_t* prev, Py_ssize_t row_bytes,
+cdef void _compare_shifted(const uint8_t* image, uint8_t* prev, Py_ssize_t row_bytes,
                            Py_ssize_t channels, Py_ssize_t tile, Py_ssize_t x0, Py_ssize_t y0,
                            Py_ssize_t x1, Py_ssize_t y1, Py_ssize_t dx, Py_ssize_t dy,
-                           Py_ssize_t cx, Py_ssize_t cy, Py_ssize_t ncols, uint8_t* flags) noexcept nogil:
+                           Py_ssize_t cx, Py_ssize_t cy, Py_ssize_t ncols, uint8_t* flags,
+                           Py_ssize_t kx0, Py_ssize_t ky0, Py_ssize_t kx1, Py_ssize_t ky1) noexcept nogil:
     """Flag the cells of a grid (``flags[r * ncols + c]``; cell (0, 0) has its top left pixel
     at (cx, cy)) holding a pixel of the rectangle [x0, x1) x [y0, y1) that differs from the
     pixel (x - dx, y - dy) of ``prev``. A row is compared whole first (one memcmp), cell by
-    cell only when it differs."""
-    cdef Py_ssize_t y, r, c, c_first, c_last, a, b
+    cell only when it differs.
+
+    Then the rectangle [kx0, kx1) x [ky0, ky1) of ``image`` is copied into ``prev`` (empty:
+    nothing), each row right after its comparison, while it is in cache. Rows go in the
+    direction of the move (upwards when content moved down) so that no row of ``prev`` is
+    written before the comparisons that read it, as a memmove would.
+    """
+    cdef Py_ssize_t y, r, c, c_first, c_last, a, b, lo, hi, step, n
     cdef const uint8_t* row
     cdef const uint8_t* old
     cdef uint8_t* cells
+    cdef bint copying = kx1 > kx0 and ky1 > ky0
     c_first = (x0 - cx) // tile
     c_last = (x1 - 1 - cx) // tile
-    for y in range(y0, y1):
-        row = image + y * row_bytes + x0 * channels
-        old = prev + (y - dy) * row_bytes + (x0 - dx) * channels
-        if memcmp(row, old, (x1 - x0) * channels) == 0:
-            continue
-        r = (y - cy) // tile
-        cells = flags + r * ncols
-        for c in range(c_first, c_last + 1):
-            if cells[c]:
-                continue
-            a = max(x0, cx + c * tile)
-            b = min(x1, cx + (c + 1) * tile)
-            if _differs(row + (a - x0) * channels, old + (a - x0) * channels, (b - a) * channels):
-                cells[c] = 1
+    lo, hi = y0, y1
+    if copying:
+        lo, hi = min(y0, ky0), max(y1, ky1)
+    step = -1 if dy > 0 else 1
+    y = hi - 1 if dy > 0 else lo
+    for n in range(hi - lo):
+        if y0 <= y < y1:
+            row = image + y * row_bytes + x0 * channels
+            old = prev + (y - dy) * row_bytes + (x0 - dx) * channels
+            if memcmp(row, old, (x1 - x0) * channels) != 0:
+                r = (y - cy) // tile
+                cells = flags + r * ncols
+                for c in range(c_first, c_last + 1):
+                    if cells[c]:
+                        continue
+                    a = max(x0, cx + c * tile)
+                    b = min(x1, cx + (c + 1) * tile)
+                    if _differs(row + (a - x0) * channels, old + (a - x0) * channels, (b - a) * channels):
+                        cells[c] = 1
+        if copying and ky0 <= y < ky1:
+            copy_row(prev + y * row_bytes + kx0 * channels, image + y * row_bytes + kx0 * channels,
+                     (kx1 - kx0) * channels)
+        y += step
 
 
 @cython.boundscheck(False)
@@ -571,11 +609,16 @@ def scatter(image, int channels, int tile, positions, tiles):
             _scatter(&img[0, 0], height, row_bytes, channels, tile, &pos[0], count, &src[0, 0])
 
 
-def compare_shifted(image, prev, int channels, int tile, rect, int dx, int dy, int cx, int cy, flags):
+def compare_shifted(image, prev, int channels, int tile, rect, int dx, int dy, int cx, int cy, flags,
+                    copy=None):
     """Flag (``flags``, ``uint8[rows, cols]``, set to 1) the cells of a grid whose cell (0, 0)
     has its top left pixel at (cx, cy) that hold a pixel of ``rect`` (x0, y0, x1, y1) differing
     from the pixel (x - dx, y - dy) of ``prev``. The rectangle, moved by (-dx, -dy), must lie in
-    the image, and every cell it touches in ``flags``."""
+    the image, and every cell it touches in ``flags``.
+
+    ``copy`` (x0, y0, x1, y1), within the image: then copy that rectangle of ``image`` into
+    ``prev``, as if after the comparison (a pane's pixels, in the same pass while they are in
+    cache)."""
     _image(image, "image")
     _image(prev, "prev")
     if prev.shape[0] != image.shape[0] or prev.shape[1] != image.shape[1]:
@@ -588,18 +631,29 @@ def compare_shifted(image, prev, int channels, int tile, rect, int dx, int dy, i
             or not flags.flags.c_contiguous or not flags.flags.writeable:
         raise TypeError("flags must be a writeable C-contiguous 2-D uint8 array")
     if x1 <= x0 or y1 <= y0:
-        return
-    if x0 < 0 or y0 < 0 or x1 > width or y1 > height or x0 - dx < 0 or y0 - dy < 0 \
+        x0 = y0 = x1 = y1 = 0  # nothing to compare (maybe something to copy)
+    elif x0 < 0 or y0 < 0 or x1 > width or y1 > height or x0 - dx < 0 or y0 - dy < 0 \
             or x1 - dx > width or y1 - dy > height:
         raise ValueError(f"rectangle {tuple(rect)} moved by ({-dx}, {-dy}) leaves the {width}x{height} image")
-    if x0 < cx or y0 < cy or (x1 - 1 - cx) // tile >= flags.shape[1] or (y1 - 1 - cy) // tile >= flags.shape[0]:
+    elif x0 < cx or y0 < cy or (x1 - 1 - cx) // tile >= flags.shape[1] or (y1 - 1 - cy) // tile >= flags.shape[0]:
         raise ValueError(f"rectangle {tuple(rect)} leaves the grid of {flags.shape} cells at ({cx}, {cy})")
+    cdef Py_ssize_t kx0 = 0, ky0 = 0, kx1 = 0, ky1 = 0
+    if copy is not None:
+        kx0, ky0, kx1, ky1 = copy[0], copy[1], copy[2], copy[3]
+        if kx1 > kx0 and ky1 > ky0:
+            if kx0 < 0 or ky0 < 0 or kx1 > width or ky1 > height:
+                raise ValueError(f"copy rectangle {tuple(copy)} leaves the {width}x{height} image")
+            if not prev.flags.writeable:
+                raise ValueError("prev must be writeable")
+    if y1 <= y0 and (kx1 <= kx0 or ky1 <= ky0):
+        return
     cdef const uint8_t[:, ::1] img = image
     cdef const uint8_t[:, ::1] old = prev
     cdef uint8_t[:, ::1] f = flags
+    cdef uint8_t* fp = &f[0, 0] if f.shape[0] and f.shape[1] else NULL  # NULL: nothing is compared
     with nogil:
-        _compare_shifted(&img[0, 0], &old[0, 0], row_bytes, channels, tile, x0, y0, x1, y1, dx, dy, cx, cy,
-                         f.shape[1], &f[0, 0])
+        _compare_shifted(&img[0, 0], <uint8_t*>&old[0, 0], row_bytes, channels, tile, x0, y0, x1, y1, dx, dy,
+                         cx, cy, f.shape[1], fp, kx0, ky0, kx1, ky1)
 
 
 def gather_cells(image, int channels, int tile, int cx, int cy, rows, cols, out=None):

@@ -141,7 +141,8 @@ class Motion:
             ops.append(("drop", number))
             dropped.append(self.panes.pop(number).rect)
             self.stats["panes_dissolved"] += 1
-        for number in sorted(set(touched) - set(evicted) | set(moves)):
+        numbers = sorted(set(touched) - set(evicted) | set(moves))
+        for number in numbers:
             g = self.panes[number]
             dx, dy = moves.get(number, (0, 0))
             from_base = number == created
@@ -151,8 +152,12 @@ class Motion:
             flags = np.zeros((nr, nc), np.uint8)
             sure = _inter(g.rect, _shift(valid, dx, dy))  # pixels whose source lies in the old content
             region = sure if number in moves else _inter(sure, bbox)
-            if _area(region):
-                k.compare_shifted(rows, prev, ch, tile, region, dx, dy, cx + c0 * tile, cy + r0 * tile, flags)
+            # A lone moving pane's pixels go to prev in the comparison's pass (while in cache);
+            # with several panes, one's copy could land where another's comparison reads.
+            fused = len(numbers) == 1 and number in moves
+            if _area(region) or fused:
+                k.compare_shifted(rows, prev, ch, tile, region, dx, dy, cx + c0 * tile, cy + r0 * tile, flags,
+                                  copy=g.rect if fused else None)
             self._flag_outside(flags, g.rect, sure, cx + c0 * tile, cy + r0 * tile)
             cells = np.flatnonzero(flags).astype(np.int32)
             if number not in moves and len(cells) > DISSOLVE * flags.size:
@@ -161,7 +166,7 @@ class Motion:
                 del self.panes[number]
                 self.stats["panes_dissolved"] += 1
                 continue
-            copied.append(g.rect if number in moves else _inter(g.rect, bbox))
+            copied.append((g.rect if number in moves else _inter(g.rect, bbox), fused))
             if number not in moves and not len(cells):
                 continue
             tiles = self.staging.gather_cells(rows, ch, tile, cx, cy, r0 + cells // nc, c0 + cells % nc)
@@ -169,18 +174,25 @@ class Motion:
             self.panes[number] = _Geometry(g.rect, cx, cy)
             self.stats["pane_tiles"] += len(cells)
             self.stats["panes_created"] += from_base
-        for x0, y0, x1, y1 in copied:  # the panes' pixels are done with: prev takes them
-            if x1 > x0 and y1 > y0:
+        copied = [(rect, fused) for rect, fused in copied if _area(rect)]
+        for (x0, y0, x1, y1), fused in copied:  # the panes' pixels are done with: prev takes them
+            if not fused:
                 prev[y0:y1, x0 * ch:x1 * ch] = rows[y0:y1, x0 * ch:x1 * ch]
+        # The base tiles: those that changed, but not under a pane, and those under dropped
+        # panes (their base ids are stale). Prev changed since the first comparison only where
+        # panes were copied: the tiles touching them are compared again, the others are known.
         wanted = np.zeros(self.rows * self.cols, bool)
         wanted[positions] = True
         wanted &= ~self._hidden_mask()
-        forced = np.flatnonzero(self._touching(dropped)).astype(np.int32)  # their base ids are stale
-        wanted[forced] = True
-        base = k.stage(rows, prev, ch, tile, wanted, copy=True)
-        if len(forced):
-            base = np.union1d(base, forced).astype(np.int32)
-        return base, self.staging.gather(rows, ch, tile, base), ops
+        forced = self._touching(dropped)
+        again = wanted & ~forced & self._touching([rect for rect, _ in copied])
+        wanted[again] = False
+        wanted[k.stage(rows, prev, ch, tile, again, copy=False)] = True
+        wanted |= forced
+        base = np.flatnonzero(wanted).astype(np.int32)
+        tiles = self.staging.gather(rows, ch, tile, base)
+        k.scatter(prev, ch, tile, base, tiles)
+        return base, tiles, ops
 
     # -- geometry -----------------------------------------------------------------------
     def _bbox(self, positions: np.ndarray) -> tuple:

@@ -114,16 +114,20 @@ def scatter(image: np.ndarray, channels: int, tile: int, positions: np.ndarray, 
 
 
 def compare_shifted(image, prev, channels: int, tile: int, rect, dx: int, dy: int, cx: int, cy: int,
-                    flags: np.ndarray) -> None:
+                    flags: np.ndarray, copy=None) -> None:
     """Set ``flags[r, c]`` for the cells (cell (0, 0) at pixel (cx, cy)) holding a pixel of
-    ``rect`` = (x0, y0, x1, y1) that differs from pixel (x - dx, y - dy) of ``prev``."""
+    ``rect`` = (x0, y0, x1, y1) that differs from pixel (x - dx, y - dy) of ``prev``; then
+    copy the rectangle ``copy`` (x0, y0, x1, y1) of ``image`` into ``prev``."""
     x0, y0, x1, y1 = (int(v) for v in rect)
-    if x1 <= x0 or y1 <= y0:
-        return
-    a = image.reshape(image.shape[0], -1, channels)[y0:y1, x0:x1]
-    b = prev.reshape(prev.shape[0], -1, channels)[y0 - dy:y1 - dy, x0 - dx:x1 - dx]
-    ys, xs = np.nonzero((a != b).any(axis=2))
-    flags[(ys + y0 - cy) // tile, (xs + x0 - cx) // tile] = 1
+    if x1 > x0 and y1 > y0:
+        a = image.reshape(image.shape[0], -1, channels)[y0:y1, x0:x1]
+        b = prev.reshape(prev.shape[0], -1, channels)[y0 - dy:y1 - dy, x0 - dx:x1 - dx]
+        ys, xs = np.nonzero((a != b).any(axis=2))
+        flags[(ys + y0 - cy) // tile, (xs + x0 - cx) // tile] = 1
+    if copy is not None:
+        x0, y0, x1, y1 = (int(v) for v in copy)
+        if x1 > x0 and y1 > y0:
+            prev[y0:y1, x0 * channels:x1 * channels] = image[y0:y1, x0 * channels:x1 * channels]
 
 
 def gather_cells(image, channels: int, tile: int, cx: int, cy: int, rows, cols, out=None) -> np.ndarray:

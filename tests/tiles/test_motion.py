@@ -53,6 +53,20 @@ def test_motion_kernels_match_reference(channels, seed):
             native.compare_shifted(a, b, channels, t, (x0, y0, x1, y1), dx, dy, cx, cy, flags[0])
             ref.compare_shifted(a, b, channels, t, (x0, y0, x1, y1), dx, dy, cx, cy, flags[1])
             assert np.array_equal(*flags)
+            # with a copy of a rectangle into prev in the same pass (rows in the move's order):
+            # the flags as if compared first, prev as if copied after
+            kx0, kx1 = sorted(rng.integers(0, w + 1, 2).tolist())
+            ky0, ky1 = sorted(rng.integers(0, h + 1, 2).tolist())
+            copy = (kx0, ky0, kx1, ky1) if rng.random() < 0.8 else (x0, y0, x1, y1)
+            flags2, olds = [np.zeros_like(flags[0]) for _ in "ab"], [b.copy(), b.copy()]
+            native.compare_shifted(a, olds[0], channels, t, (x0, y0, x1, y1), dx, dy, cx, cy, flags2[0], copy=copy)
+            ref.compare_shifted(a, olds[1], channels, t, (x0, y0, x1, y1), dx, dy, cx, cy, flags2[1], copy=copy)
+            assert np.array_equal(flags2[0], flags[0]) and np.array_equal(flags2[1], flags[0])
+            assert np.array_equal(*olds)
+            expected = b.copy()
+            expected[ky0:ky1, kx0 * channels:kx1 * channels] = a[ky0:ky1, kx0 * channels:kx1 * channels]
+            if copy == (kx0, ky0, kx1, ky1):
+                assert np.array_equal(olds[0], expected)
             rows, cols = rng.integers(-2, 6, 9).astype(np.int32), rng.integers(-2, 6, 9).astype(np.int32)
             assert np.array_equal(native.gather_cells(a, channels, t, cx, cy, rows, cols),
                                   ref.gather_cells(a, channels, t, cx, cy, rows, cols))
@@ -68,6 +82,29 @@ def test_motion_kernels_match_reference(channels, seed):
                               ref.stage(a, kept[1], channels, t, copy=False))
         assert np.array_equal(kept[0], b) and np.array_equal(kept[1], b)
 
+
+
+@pytest.mark.parametrize("dx,dy", [(0, 5), (0, -5), (3, 0), (-3, 0), (2, 7), (-2, -7), (0, 0)])
+def test_compare_shifted_copies_prev_after_reading_it(dx, dy):
+    """A scroll: prev holds the image moved by (-dx, -dy) but for a few pixels, and the copy
+    covers the rows the comparison reads. Copied in the wrong order, a row would be compared
+    with the new content and flag cells that did not change."""
+    rng = np.random.default_rng((dx + 10) * 31 + dy + 10)
+    h, w, ch, t = 64, 48, 4, 8
+    image = rng.integers(0, 255, (h, w * ch), dtype=np.uint8)
+    prev = rng.integers(0, 255, (h, w * ch), dtype=np.uint8)
+    x0, y0, x1, y1 = max(0, dx), max(0, dy), min(w, w + dx), min(h, h + dy)
+    prev[y0 - dy:y1 - dy, (x0 - dx) * ch:(x1 - dx) * ch] = image[y0:y1, x0 * ch:x1 * ch]
+    for y, x in rng.integers(0, (h - abs(dy), w - abs(dx)), (4, 2)).tolist():
+        prev[y0 - dy + y, (x0 - dx + x) * ch] ^= 0xFF
+    for kernels in (native, ref):
+        flags = [np.zeros(((h + t - 1) // t, (w + t - 1) // t), np.uint8) for _ in "ab"]
+        kernels.compare_shifted(image, prev.copy(), ch, t, (x0, y0, x1, y1), dx, dy, 0, 0, flags[0])
+        old = prev.copy()
+        kernels.compare_shifted(image, old, ch, t, (x0, y0, x1, y1), dx, dy, 0, 0, flags[1], copy=(0, 0, w, h))
+        assert 1 <= flags[0].sum() <= 4
+        assert np.array_equal(*flags)
+        assert np.array_equal(old, image)
 
 def scrolling(seed: int, n: int = 70, height: int = 300, width: int = 420, channels: int = 4):
     """A desktop with two scrolling views (one reaching the screen's right edge), edits,
