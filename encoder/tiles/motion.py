@@ -43,6 +43,9 @@ def _inter(a, b):
     return (max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3]))
 
 
+_NO_FLAGS = np.zeros((0, 0), np.uint8)  # compare_shifted with nothing to compare: a copy alone
+
+
 def _area(r) -> int:
     return max(0, r[2] - r[0]) * max(0, r[3] - r[1])
 
@@ -175,9 +178,9 @@ class Motion:
             self.stats["pane_tiles"] += len(cells)
             self.stats["panes_created"] += from_base
         copied = [(rect, fused) for rect, fused in copied if _area(rect)]
-        for (x0, y0, x1, y1), fused in copied:  # the panes' pixels are done with: prev takes them
-            if not fused:
-                prev[y0:y1, x0 * ch:x1 * ch] = rows[y0:y1, x0 * ch:x1 * ch]
+        for rect, fused in copied:  # the panes' pixels are done with: prev takes them (the
+            if not fused:           # kernel's copy, not NumPy's: see compare_shifted)
+                k.compare_shifted(rows, prev, ch, tile, (0, 0, 0, 0), 0, 0, 0, 0, _NO_FLAGS, copy=rect)
         # The base tiles: those that changed, but not under a pane, and those under dropped
         # panes (their base ids are stale). Prev changed since the first comparison only where
         # panes were copied: the tiles touching them are compared again, the others are known.
