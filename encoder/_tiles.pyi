@@ -11,13 +11,41 @@ GRID_FULL: int
 GRID_DELTA: int
 
 def stage(image: npt.NDArray[np.uint8], prev: npt.NDArray[np.uint8], channels: int, tile: int,
-          candidates: npt.ArrayLike | None = ...) -> npt.NDArray[np.int32]:
+          candidates: npt.ArrayLike | None = ..., copy: bool = True) -> npt.NDArray[np.int32]:
     """Positions of the tiles of ``image`` (rows of bytes) that differ from ``prev``; updates ``prev``."""
 
 def gather(image: npt.NDArray[np.uint8], channels: int, tile: int,
            positions: npt.ArrayLike, out: npt.NDArray[np.uint8] | None = None) -> npt.NDArray[np.uint8]:
     """The zero-padded tiles at ``positions``: ``uint8[len(positions), tile*tile*channels]``
     (written into ``out`` when given)."""
+
+def scatter(image: npt.NDArray[np.uint8], channels: int, tile: int, positions: npt.ArrayLike,
+            tiles: npt.NDArray[np.uint8]) -> None:
+    """Write ``tiles`` (as :func:`gather` returns them) back at ``positions`` of ``image``."""
+
+def compare_shifted(image: npt.NDArray[np.uint8], prev: npt.NDArray[np.uint8], channels: int, tile: int,
+                    rect: tuple[int, int, int, int], dx: int, dy: int, cx: int, cy: int,
+                    flags: npt.NDArray[np.uint8], copy: tuple[int, int, int, int] | None = None) -> None:
+    """Flag the cells (cell (0, 0) at pixel (cx, cy)) holding a pixel of ``rect`` that differs
+    from pixel (x - dx, y - dy) of ``prev``; then the rectangle ``copy`` of ``image`` goes into
+    ``prev`` (in the same pass)."""
+
+def gather_cells(image: npt.NDArray[np.uint8], channels: int, tile: int, cx: int, cy: int,
+                 rows: npt.ArrayLike, cols: npt.ArrayLike,
+                 out: npt.NDArray[np.uint8] | None = None) -> npt.NDArray[np.uint8]:
+    """The tiles of grid cells ``(rows[k], cols[k])`` (cell (0, 0) at pixel (cx, cy)), zero outside the image."""
+
+def row_hashes(image: npt.NDArray[np.uint8], channels: int, x0: int, strip: int, strips: int, y0: int, y1: int,
+               out: npt.NDArray[np.uint64] | None = None,
+               todo: npt.NDArray[np.bool_] | None = None) -> npt.NDArray[np.uint64]:
+    """``uint64[y1 - y0, strips]``: a hash of each strip of ``strip`` pixels from x0 on, per row."""
+
+def col_hashes(image: npt.NDArray[np.uint8], channels: int, y0: int, band: int, bands: int, x0: int, x1: int,
+               step: int = 1) -> npt.NDArray[np.uint64]:
+    """``uint64[x1 - x0, bands]``: a hash of each band of ``band`` rows from y0 on, per column."""
+
+def shift_votes(cur: npt.NDArray[np.uint64], old: npt.NDArray[np.uint64]) -> npt.NDArray[np.int32]:
+    """``int32[strips, 2n]``: per strip, the lines whose hash is found once in ``old``, by shift."""
 
 def tile_hash(tile: bytes | bytearray | memoryview | npt.NDArray[np.uint8]) -> int:
     """XXH64 (seed 0) of a tile's bytes."""
@@ -39,7 +67,8 @@ class TileStore:
     @property
     def memory_bytes(self) -> int:
         """Bytes held now: arena chunks, slot hashes, hash table, page."""
-    def add(self, tiles: npt.NDArray[np.uint8], ids: npt.NDArray[np.int64], start: int = ...) -> int:
+    def add(self, tiles: npt.NDArray[np.uint8], ids: npt.NDArray[np.int64], start: int = ..., min_id: int = ...,
+            firsts: npt.ArrayLike | None = None, allowed: npt.ArrayLike | None = None) -> int:
         """Set ``ids[i]`` for ``start <= i < stop`` and return ``stop`` (stops when the page is full)."""
     def take_page(self) -> tuple[int, int, bytes]:
         """``(first id, count, bytes)`` of the open page, which then starts afresh."""
