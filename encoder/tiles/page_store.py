@@ -103,7 +103,10 @@ class PageStores:
                 firsts = self.firsts(store_id, store)
                 allowed = np.zeros(len(firsts), np.uint8)
                 allowed[:len(usage.uses)] = usage.uses[:len(firsts)] > 0
-                pos = store.add(tiles, ids, pos, self._min_id(store_id, store), firsts, allowed)
+                # recent pages only while the screen's frame uses fewer than page_budget pages
+                full = self.options.page_budget and int(allowed.sum()) + 1 >= self.options.page_budget
+                pos = store.add(tiles, ids, pos, store.page_first if full else self._min_id(store_id, store),
+                                firsts, allowed)
             else:
                 pos = store.add(tiles, ids, pos, self._min_id(store_id, store))
             self.store_t[store_id] = t

@@ -226,6 +226,33 @@ def test_refreshes_and_reach_keep_frames_exact_and_within_budget(budget, reach):
         assert np.mean(pages) < np.mean(pages_plain)
 
 
+@pytest.mark.parametrize("budget, reach", [(2, 40), (3, 40), (6, 40)])
+def test_recent_pages_are_reached_only_under_budget(budget, reach):
+    """A frame whose predecessor already uses ``page_budget`` pages (the open one counted)
+    takes tiles only from those pages and the pages opened since: a tile found in another
+    recent page is stored again, so frames do not drift past the budget between refreshes."""
+    rng = np.random.default_rng(30 + budget)
+    screens = rng.integers(0, 256, (4, 48, 64, 4), dtype=np.uint8)  # four apps in turn: A B C D A ...
+    frames = [screens[i % 4].copy() for i in range(60)]
+    for i, f in enumerate(frames):
+        f[i % 6 * 8:i % 6 * 8 + 8, :8] = i  # and a tile that changes in every frame
+    kw = dict(tile=8, page_bytes=8 * 8 * 4 * 6, block_frames=9, page_budget=budget, refresh_frames=5,
+              reach_pages=reach, motion=False)
+    reader = ShardReader(write(frames, writer_kw={"background": False}, **kw))
+    check_all(reader, frames)
+    fr = reader._frames()
+    store = next(iter(fr.pages.stores.values()))
+    before, top, capped = None, -1, 0
+    for i in range(60):
+        ids = fr.ids(fr.index.row(i, 0))
+        pages = set(np.unique(np.searchsorted(store.firsts, ids, "right") - 1).tolist())
+        if before is not None and len(before) + 1 >= budget:
+            opened = int(np.searchsorted(store.firsts, top, "right") - 1)  # open when this frame began
+            assert all(p in before or p >= opened for p in pages), (i, sorted(before), sorted(pages), opened)
+            capped += 1
+        before, top = pages, max(top, int(ids.max()))
+    assert capped > 10
+
 def test_forced_hash_collisions_still_decode_exactly():
     frames, _ = session(np.random.default_rng(10), 20, 40, 40, 4)
     sync = {"background": False}
