@@ -108,9 +108,9 @@ cdef extern from *:
         return acc;
     }
     /* A row copied with 16-byte vector moves. glibc's memcpy copies a few KB with `rep movsb`,
-       which ran 4-5x slower when the destination lay a few bytes past the source modulo 4 KiB
-       (two frame buffers whose addresses differ by 16 bytes there, as heap arrays can), interleaved
-       with the reads of a comparison. */
+       which ran 4-10x slower here when the destination lay a few bytes past the source modulo
+       4 KiB (encoder record's previous frame sits 16 bytes past a page, the X server's shared
+       memory on one; docs/tiles.md, "Motion"). */
     static inline void enc_copy_row(uint8_t* dst, const uint8_t* src, size_t n) {
         size_t i = 0;
     #if defined(ENC_NH_SSE2)
