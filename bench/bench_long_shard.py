@@ -66,12 +66,13 @@ def main(argv=None) -> None:
     parser.add_argument("--read-only", action="store_true", help="time the reads of an existing --out")
     args = parser.parse_args(argv)
     encoder.warmup()
-    n, encode_ms = (encoder.ShardReader(args.out).frame_count(), float("nan")) if args.read_only else \
-        write(Path(args.corpus), args.out, args.seconds, json.loads(args.options))
+    encode = "" if args.read_only else \
+        "encode %.2f ms CPU/frame, " % write(Path(args.corpus), args.out, args.seconds, json.loads(args.options))[1]
     r = encoder.ShardReader(args.out)
+    n = r.frame_count()
     reader = r._frames()
     rng = np.random.default_rng(0)
-    picks = rng.choice(r.frame_count(), size=min(args.frames, r.frame_count()), replace=False).tolist()
+    picks = rng.choice(n, size=min(args.frames, n), replace=False).tolist()
     r.frame(picks[0])  # the frame index, once
     ms, pages = [], []
     for i in picks:
@@ -84,7 +85,7 @@ def main(argv=None) -> None:
         pages.append(len(np.unique(np.searchsorted(store.firsts, all_ids(ids, panes), side="right"))))
     size = os.path.getsize(args.out)
     print(f"{args.out}: {n} frames ({n / 600:.1f} min at 10 fps), {size / n / 1024:.2f} KB/frame, "
-          f"encode {encode_ms:.2f} ms CPU/frame, load average {os.getloadavg()[0]:.1f}")
+          f"{encode}load average {os.getloadavg()[0]:.1f}")
     print(f"cold random frame over {len(ms)}: {np.median(ms):.1f} / {np.percentile(ms, 90):.1f} / {max(ms):.1f} ms "
           f"(median / p90 / max); pages {np.median(pages):.0f} / {np.percentile(pages, 90):.0f} / {max(pages)}")
 

@@ -4,7 +4,8 @@ One content store per (channels, tile size) holds the shard's tiles for lookup (
 a byte comparison: ``encoder._tiles.TileStore``); new tiles fill its open page, and a full
 page is handed to the writer (``write_page``). To keep a random frame's read cheap, each
 screen's latest frame is tracked page by page: between refreshes a lookup accepts a tile only
-from the screen's own pages or the ``reach_pages`` most recent ones, and every
+from the screen's own pages or the ``reach_pages`` most recent ones (those only while the frame
+uses fewer than ``page_budget`` pages), and every
 ``refresh_frames`` frames the tiles of the pages a frame uses least are stored again until it
 needs at most ``page_budget`` pages (docs/tiles.md has the measurements).
 """
@@ -104,8 +105,8 @@ class PageStores:
                 allowed = np.zeros(len(firsts), np.uint8)
                 allowed[:len(usage.uses)] = usage.uses[:len(firsts)] > 0
                 # recent pages only while the screen's frame uses fewer than page_budget pages
-                full = self.options.page_budget and int(allowed.sum()) + 1 >= self.options.page_budget
-                pos = store.add(tiles, ids, pos, store.page_first if full else self._min_id(store_id, store),
+                at_budget = self.options.page_budget and int(allowed.sum()) + 1 >= self.options.page_budget
+                pos = store.add(tiles, ids, pos, store.page_first if at_budget else self._min_id(store_id, store),
                                 firsts, allowed)
             else:
                 pos = store.add(tiles, ids, pos, self._min_id(store_id, store))
