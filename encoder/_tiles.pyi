@@ -23,6 +23,9 @@ def scatter(image: npt.NDArray[np.uint8], channels: int, tile: int, positions: n
             tiles: npt.NDArray[np.uint8]) -> None:
     """Write ``tiles`` (as :func:`gather` returns them) back at ``positions`` of ``image``."""
 
+def copy_out(src: npt.NDArray[np.uint8], dst: npt.NDArray[np.uint8]) -> None:
+    """Copy ``src`` into ``dst`` (C-contiguous ``uint8``, the same size), past the cache when large."""
+
 def compare_shifted(image: npt.NDArray[np.uint8], prev: npt.NDArray[np.uint8], channels: int, tile: int,
                     rect: tuple[int, int, int, int], dx: int, dy: int, cx: int, cy: int,
                     flags: npt.NDArray[np.uint8], copy: tuple[int, int, int, int] | None = None) -> None:

@@ -18,11 +18,12 @@ from .layout import FORMATS, MAX_SIDE
 _CAPTURE = ("stage", "gather", "tile_hash", "TileStore", "encode_full", "encode_delta", "scatter",
             "compare_shifted", "gather_cells", "row_hashes", "col_hashes", "shift_votes")
 _READ = ("decode_grid", "mark_pages", "assemble", "assemble_at", "assemble_bands", "draw_cells")
+_HAND_OUT = ("copy_out",)   # read side too, but Cython: loading it does not load Numba
 
 
 def _native_set() -> dict:
     tiles = backends.native("_tiles")
-    return {n: getattr(tiles, n) for n in _CAPTURE}
+    return {n: getattr(tiles, n) for n in _CAPTURE + _HAND_OUT}
 
 
 def _numba_set() -> dict:
@@ -38,7 +39,7 @@ def _numba_set() -> dict:
 
 def _reference_set() -> dict:
     from . import reference
-    return {n: getattr(reference, n, None) for n in _CAPTURE + _READ}
+    return {n: getattr(reference, n, None) for n in _CAPTURE + _READ + _HAND_OUT}
 
 
 def _warmup() -> None:

@@ -265,7 +265,12 @@ class FrameReader:
                         self.assemble(row, ids, buf.reshape(shape[0], -1), changed, panes=panes, canvas=canvas,
                                       whole=True)
                 last, last_ids = row, ids.copy()
-            yield buf.copy() if copy else buf
+            if copy:  # a new array per frame, stored past the cache (copy_out)
+                out = np.empty_like(buf)
+                self.k.copy_out(buf, out)
+                yield out
+            else:
+                yield buf
 
     def pages_for(self, rows_ids: list) -> None:
         """Prefetch (in parallel) the pages of several frames when they fit the cache together."""

@@ -376,6 +376,17 @@ def assemble(out, ids, tile, channels, firsts, slots, pool):
     return assemble_at(out, ids, np.arange(len(ids)), tile, channels, firsts, slots, pool)
 
 
+def copy_out(src, dst):
+    """Copy ``src`` into ``dst`` (C-contiguous ``uint8``, the same size): a frame handed out of
+    the reader's buffer (the native kernel stores it past the cache)."""
+    src = np.ascontiguousarray(src, np.uint8).reshape(-1)
+    if not isinstance(dst, np.ndarray) or dst.dtype != np.uint8 or not dst.flags.c_contiguous:
+        raise ValueError("dst must be a C-contiguous uint8 array")
+    if dst.size != src.size:
+        raise ValueError(f"dst holds {dst.size} bytes, src {src.size}")
+    dst.reshape(-1)[:] = src
+
+
 def assemble_at(out, ids, positions, tile, channels, firsts, slots, pool):
     """What :func:`encoder.tiles._numba.assemble_at` does: only the tiles at ``positions``."""
     height, row_bytes = out.shape

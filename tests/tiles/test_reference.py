@@ -253,6 +253,28 @@ def test_corrupt_grids_raise_or_stay_in_bounds():
             k.decode_grid(np.zeros(0, np.uint8), np.zeros(40, np.int64), 64)
 
 
+# Both sides of the 1 MiB switch to streaming stores, each with a destination 0-15 bytes
+# past a 16-byte boundary (the stores start aligned, the head and tail are plain copies).
+@pytest.mark.parametrize("size", [0, 1, 63, 64, 1000, (1 << 20) - 1, 1 << 20, (1 << 20) + 77, 3 << 20])
+@pytest.mark.parametrize("k", [native, ref], ids=["native", "reference"])
+def test_copy_out_copies_every_byte(k, size):
+    rng = np.random.default_rng(size)
+    src = rng.integers(0, 256, size + 16, dtype=np.uint8)
+    for offset in (0, 1, 9, 15):
+        dst = np.zeros(size + 32, np.uint8)
+        k.copy_out(src[offset:offset + size], dst[offset + 3:offset + 3 + size])
+        assert np.array_equal(dst[offset + 3:offset + 3 + size], src[offset:offset + size])
+        assert not dst[:offset + 3].any() and not dst[offset + 3 + size:].any()  # nothing past the ends
+    frame = rng.integers(0, 256, (1080, 480, 4), dtype=np.uint8)
+    out = np.empty_like(frame)
+    k.copy_out(frame, out)
+    assert np.array_equal(out, frame)
+    with pytest.raises(ValueError):
+        k.copy_out(frame, np.empty(frame.size - 1, np.uint8))
+    with pytest.raises(ValueError):
+        k.copy_out(frame, np.empty(frame.shape, np.int16))
+
+
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("channels", [1, 4])
 def test_assemble_matches_reference(shape, channels):
