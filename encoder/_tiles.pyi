@@ -73,6 +73,8 @@ class TileStore:
     def add(self, tiles: npt.NDArray[np.uint8], ids: npt.NDArray[np.int64], start: int = ..., min_id: int = ...,
             firsts: npt.ArrayLike | None = None, allowed: npt.ArrayLike | None = None) -> int:
         """Set ``ids[i]`` for ``start <= i < stop`` and return ``stop`` (stops when the page is full)."""
+    def copy_tiles(self, ids: npt.ArrayLike, out: npt.NDArray[np.uint8]) -> npt.NDArray[np.bool_]:
+        """Copy the bytes of the tiles ``ids`` the store still holds into the rows of ``out``; returns which."""
     def take_page(self) -> tuple[int, int, bytes]:
         """``(first id, count, bytes)`` of the open page, which then starts afresh."""
 

@@ -1032,6 +1032,27 @@ cdef class TileStore:
             raise MemoryError("tile store: out of memory")
         return stop
 
+    def copy_tiles(self, ids, out):
+        """Copy the bytes of the tiles ``ids`` that the store still holds (the last ``capacity``
+        ids) into the rows of ``out`` (``uint8[len(ids), tile_bytes]``); returns which it held
+        (``bool[len(ids)]``; the other rows are left as they are)."""
+        cdef const int64_t[::1] want = np.ascontiguousarray(ids, np.int64).reshape(-1)
+        cdef Py_ssize_t n = want.shape[0], i
+        if not isinstance(out, np.ndarray) or out.dtype != np.uint8 or out.shape != (n, self.tile_bytes) \
+                or not out.flags.c_contiguous or not out.flags.writeable:
+            raise ValueError(f"out must be a writeable uint8[{n}, {self.tile_bytes}] array")
+        held = np.zeros(n, np.uint8)
+        cdef uint8_t[::1] h = held
+        cdef uint8_t[:, ::1] o = out
+        cdef int64_t tile_id, oldest = self.next_id - self.capacity
+        with nogil:
+            for i in range(n):
+                tile_id = want[i]
+                if 0 <= tile_id < self.next_id and tile_id >= oldest:
+                    memcpy(&o[i, 0], self._slot(tile_id), self.tile_bytes)
+                    h[i] = 1
+        return held.view(bool)
+
     def take_page(self):
         """``(first id, count, bytes)`` of the open page, which then starts afresh."""
         cdef Py_ssize_t count = self.page_count

@@ -1,4 +1,5 @@
-"""How screen frames lie in a shard: pixel formats, limits, the ``tile`` page stream.
+"""How screen frames lie in a shard: pixel formats, limits, the ``tile`` page stream, and the
+checks of a frame handed to the writer (:func:`image_layout`, :func:`hint_candidates`).
 
 A frame of ``height x width`` pixels of ``channels`` bytes is cut into a grid of
 ``ceil(height / tile) x ceil(width / tile)`` tiles, numbered in raster order. A tile's
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import LimitError, SchemaError
 from ..streams.schema import STREAMS, Column, Stream
 
 #: Pixel format name -> (code stored in the ``frame`` rows, bytes per pixel).
@@ -108,3 +110,46 @@ class Varints:
 
     def signed(self) -> int:
         return unzigzag(self.varint())
+
+
+def image_layout(image, pixel_format: str | None, default_4: str) -> tuple[np.ndarray, int, int, int, int]:
+    """Validate a frame; returns (rows of bytes, height, width, format code, channels)."""
+    if not isinstance(image, np.ndarray):
+        raise SchemaError(f"a frame must be a numpy array, not {type(image).__name__}", stream="frame")
+    if image.dtype != np.uint8:
+        raise SchemaError(f"a frame must have dtype uint8, not {image.dtype}", stream="frame")
+    if image.ndim == 2:
+        channels = 1
+    elif image.ndim == 3 and image.shape[2] in (3, 4):
+        channels = image.shape[2]
+    else:
+        raise SchemaError(f"a frame must be HxW (gray), HxWx3 or HxWx4, not shape {image.shape}",
+                          stream="frame")
+    height, width = image.shape[:2]
+    if height < 1 or width < 1:
+        raise SchemaError(f"empty frame of shape {image.shape}", stream="frame")
+    if height > MAX_SIDE or width > MAX_SIDE:
+        raise LimitError(f"frame of {width}x{height} exceeds {MAX_SIDE}x{MAX_SIDE}", stream="frame")
+    if not image.flags.c_contiguous:
+        raise SchemaError("a frame must be C-contiguous (pass np.ascontiguousarray(image))", stream="frame")
+    if pixel_format is None:
+        pixel_format = {1: "gray", 3: "rgb", 4: default_4}[channels]
+    if pixel_format not in FORMATS:
+        raise SchemaError(f"pixel_format must be one of {sorted(FORMATS)}, not {pixel_format!r}", stream="frame")
+    code, expected = FORMATS[pixel_format]
+    if expected != channels:
+        raise SchemaError(f"pixel_format {pixel_format!r} has {expected} channels, the frame {channels}",
+                          stream="frame")
+    return image.reshape(height, width * channels), height, width, code, channels
+
+
+def hint_candidates(changed, height: int, width: int, tile: int) -> np.ndarray:
+    """The grid positions (``uint8``, 1: maybe changed) that ``changed`` rectangles (x, y, w, h) touch."""
+    try:
+        rects = [tuple(int(v) for v in r) for r in changed]
+    except (TypeError, ValueError):
+        raise SchemaError("changed must be a list of (x, y, w, h) integer rectangles", stream="frame") from None
+    for r in rects:
+        if len(r) != 4 or r[2] < 0 or r[3] < 0:
+            raise SchemaError(f"changed rectangle {r} is not (x, y, w, h) with w, h >= 0", stream="frame")
+    return candidates_of(rects, height, width, tile).view(np.uint8)

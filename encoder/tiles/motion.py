@@ -408,3 +408,26 @@ class PaneIds:
             pane = self.panes[number] = Pane(rect, cx, cy, r0, c0, ids)
             changes.append((number, pane))
         return changes
+
+    def refresh(self, cells: dict, changes: list | None, store_again) -> tuple[list, int]:
+        """Give the ``cells`` (pane number -> flat cells) of panes the ids of their tiles stored
+        again (``store_again(ids) -> ids``, -1 for a tile the content store no longer holds:
+        that cell keeps its id). Returns the frame's ``changes`` with those panes in, and how
+        many cells took a new id. The tiles are the same: only the pages they lie in change."""
+        self.panes = dict(self.panes)  # rows waiting to be written keep the dict they saw
+        changes = list(changes or [])
+        count = 0
+        for number, flat in sorted(cells.items()):
+            pane = self.panes[number]
+            ids = pane.ids.copy()
+            new = store_again(ids.reshape(-1)[flat])
+            held = new >= 0
+            ids.reshape(-1)[flat[held]] = new[held]
+            count += int(held.sum())
+            pane = self.panes[number] = Pane(pane.rect, pane.cx, pane.cy, pane.r0, pane.c0, ids)
+            at = [i for i, (n, _) in enumerate(changes) if n == number]  # one entry per pane and row
+            if at:
+                changes[at[0]] = (number, pane)
+            else:
+                changes.append((number, pane))
+        return changes, count

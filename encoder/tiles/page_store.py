@@ -6,8 +6,10 @@ page is handed to the writer (``write_page``). To keep a random frame's read che
 screen's latest frame is tracked page by page: between refreshes a lookup accepts a tile only
 from the screen's own pages or the ``reach_pages`` most recent ones (those only while the frame
 uses fewer than ``page_budget`` pages), and every
-``refresh_frames`` frames the tiles of the pages a frame uses least are stored again until it
-needs at most ``page_budget`` pages (docs/tiles.md has the measurements).
+``refresh_frames`` frames the tiles of the pages a frame uses least (base positions and pane
+cells counted) are stored again until it needs at most ``page_budget`` pages: the base tiles
+from the caller's next frame, the panes' from the content store (docs/tiles.md has the
+measurements).
 """
 from __future__ import annotations
 
@@ -115,21 +117,32 @@ class PageStores:
                 self._write_page(store_id, store)
         return ids
 
-    def _stale(self, store_id: tuple, store, usage: _Usage) -> np.ndarray:
-        """Positions whose tiles a refresh stores again: those in the pages that the fewest
-        positions of this frame use, until the frame needs at most ``page_budget`` pages
-        (the open page included). O(pages + positions), from the tracked page uses."""
+    def _evicted(self, store_id: tuple, store, usage: _Usage, pane_pages: list) -> np.ndarray | None:
+        """bool per page of the store: the pages a refresh stores again, those that the fewest
+        cells of this frame use (base positions and pane cells, ``pane_pages`` their pages), until
+        the frame needs at most ``page_budget`` pages (the open page included); None: none."""
         firsts = self.firsts(store_id, store)
         uses = np.zeros(len(firsts), np.int64)
         uses[:len(usage.uses)] = usage.uses[:len(firsts)]
+        for pages in pane_pages:
+            uses += np.bincount(pages, minlength=len(firsts))
         uses[-1] = 0  # the open page is needed anyway
         used = np.flatnonzero(uses)
         excess = len(used) + 1 - self.options.page_budget
         if excess <= 0:
-            return np.zeros(len(usage.pages), bool)
+            return None
         evict = np.zeros(len(firsts), bool)
         evict[used[np.argsort(uses[used], kind="stable")[:excess]]] = True
-        return evict[usage.pages]
+        return evict
+
+    def store_again(self, store_id: tuple, store, ids: np.ndarray, t: int) -> np.ndarray:
+        """New ids for the tiles ``ids`` stored again in the open page (a refresh of cells the
+        caller will not send again: a pane's), -1 for those the content store no longer holds."""
+        tiles = np.empty((len(ids), store.tile_bytes), np.uint8)
+        held = store.copy_tiles(ids, tiles)
+        out = np.full(len(ids), -1, np.int64)
+        out[held] = self.add_tiles(store_id, store, tiles[held], t, None, fresh=True)
+        return out
 
     def track(self, store_id: tuple, store, screen: int, positions: np.ndarray, ids: np.ndarray, full: bool):
         """Record a screen's new ids and the pages they lie in."""
@@ -148,10 +161,12 @@ class PageStores:
         usage.ids[positions] = ids
         usage.dirty = True
 
-    def plan_refresh(self, store_id: tuple, store, screen: int, full: bool) -> np.ndarray | None:
-        """Every ``refresh_frames`` frames of a screen, the positions whose tiles its next frame
-        should store again (None: no refresh due, or nothing to refresh). ``full``: the frame
-        just processed was a full grid (it restarts the count)."""
+    def plan_refresh(self, store_id: tuple, store, screen: int, full: bool, panes: dict) -> tuple | None:
+        """Every ``refresh_frames`` frames of a screen, what to store again: ``(positions whose
+        tiles its next frame should bring again, or None; {pane number: its cells (flat) to
+        store again now}``), or None (no refresh due, or nothing to refresh). ``full``: the
+        frame just processed was a full grid (it restarts the count); ``panes``: the screen's
+        panes after it (their cells keep the ids of the pages they scrolled in with)."""
         if not self.options.page_budget:
             return None
         count = 0 if full else self.since_refresh.get(screen, 0) + 1
@@ -160,8 +175,15 @@ class PageStores:
         if count < self.options.refresh_frames or usage is None:
             return None
         self.since_refresh[screen] = 0
-        if not usage.dirty and len(self.firsts(store_id, store)) <= len(usage.uses) + 1:
+        firsts = self.firsts(store_id, store)
+        if not panes and not usage.dirty and len(firsts) <= len(usage.uses) + 1:
             return None  # same pages as at the last check
         usage.dirty = False
-        stale = np.flatnonzero(self._stale(store_id, store, usage)).astype(np.int32)
-        return stale if len(stale) else None
+        numbers = sorted(panes)
+        pane_pages = [np.searchsorted(firsts, panes[n].ids.reshape(-1), side="right") - 1 for n in numbers]
+        evict = self._evicted(store_id, store, usage, pane_pages)
+        if evict is None:
+            return None
+        stale = np.flatnonzero(evict[usage.pages]).astype(np.int32)
+        cells = {n: np.flatnonzero(evict[pages]) for n, pages in zip(numbers, pane_pages)}
+        return (stale if len(stale) else None), {n: c for n, c in cells.items() if len(c)}

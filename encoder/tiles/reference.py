@@ -267,6 +267,20 @@ class TileStore:
             ids[i] = new
         return len(tiles)
 
+    def copy_tiles(self, ids, out: np.ndarray) -> np.ndarray:
+        """Copy the bytes of the tiles ``ids`` that the store still holds into the rows of
+        ``out``; returns which it held (the other rows are left as they are)."""
+        ids = np.asarray(ids, np.int64).reshape(-1)
+        if not isinstance(out, np.ndarray) or out.dtype != np.uint8 or out.shape != (len(ids), self.tile_bytes):
+            raise ValueError(f"out must be a writeable uint8[{len(ids)}, {self.tile_bytes}] array")
+        held = np.zeros(len(ids), bool)
+        for i, tile_id in enumerate(ids.tolist()):
+            content = self._content.get(tile_id)
+            if content is not None:
+                out[i] = np.frombuffer(content, np.uint8)
+                held[i] = True
+        return held
+
     def take_page(self) -> tuple[int, int, bytes]:
         """``(first id, count, bytes)`` of the open page, which then starts afresh."""
         first, count, data = self.page_first, len(self._page), b"".join(self._page)

@@ -29,8 +29,8 @@ import pyarrow as pa
 
 from ..backends import tile_kernels
 from ..errors import EncoderError, LimitError, SchemaError
-from .layout import (DEFAULT_TILE, FORMATS, FRAME, MAX_PAGE_BYTES, MAX_SCREEN, MAX_SIDE, MAX_TILE,
-                     MIN_TILE, TILE, candidates_of, grid_shape)
+from .layout import (DEFAULT_TILE, FORMATS, FRAME, MAX_PAGE_BYTES, MAX_SCREEN, MAX_TILE, MIN_TILE, TILE,
+                     grid_shape, hint_candidates, image_layout)
 from .motion import Motion, PaneIds
 from .page_store import PageStores, page_array
 from .panes import encode_section, join
@@ -124,48 +124,6 @@ class _Emitted:
     panes: dict
 
 
-def image_layout(image, pixel_format: str | None, default_4: str) -> tuple[np.ndarray, int, int, int, int]:
-    """Validate a frame; returns (rows of bytes, height, width, format code, channels)."""
-    if not isinstance(image, np.ndarray):
-        raise SchemaError(f"a frame must be a numpy array, not {type(image).__name__}", stream="frame")
-    if image.dtype != np.uint8:
-        raise SchemaError(f"a frame must have dtype uint8, not {image.dtype}", stream="frame")
-    if image.ndim == 2:
-        channels = 1
-    elif image.ndim == 3 and image.shape[2] in (3, 4):
-        channels = image.shape[2]
-    else:
-        raise SchemaError(f"a frame must be HxW (gray), HxWx3 or HxWx4, not shape {image.shape}",
-                          stream="frame")
-    height, width = image.shape[:2]
-    if height < 1 or width < 1:
-        raise SchemaError(f"empty frame of shape {image.shape}", stream="frame")
-    if height > MAX_SIDE or width > MAX_SIDE:
-        raise LimitError(f"frame of {width}x{height} exceeds {MAX_SIDE}x{MAX_SIDE}", stream="frame")
-    if not image.flags.c_contiguous:
-        raise SchemaError("a frame must be C-contiguous (pass np.ascontiguousarray(image))", stream="frame")
-    if pixel_format is None:
-        pixel_format = {1: "gray", 3: "rgb", 4: default_4}[channels]
-    if pixel_format not in FORMATS:
-        raise SchemaError(f"pixel_format must be one of {sorted(FORMATS)}, not {pixel_format!r}", stream="frame")
-    code, expected = FORMATS[pixel_format]
-    if expected != channels:
-        raise SchemaError(f"pixel_format {pixel_format!r} has {expected} channels, the frame {channels}",
-                          stream="frame")
-    return image.reshape(height, width * channels), height, width, code, channels
-
-
-def _rects(changed, height: int, width: int, tile: int) -> np.ndarray:
-    try:
-        rects = [tuple(int(v) for v in r) for r in changed]
-    except (TypeError, ValueError):
-        raise SchemaError("changed must be a list of (x, y, w, h) integer rectangles", stream="frame") from None
-    for r in rects:
-        if len(r) != 4 or r[2] < 0 or r[3] < 0:
-            raise SchemaError(f"changed rectangle {r} is not (x, y, w, h) with w, h >= 0", stream="frame")
-    return candidates_of(rects, height, width, tile).view(np.uint8)
-
-
 class FrameWriter:
     """Frame pipeline of one shard writer (created on the first frame).
 
@@ -232,7 +190,7 @@ class FrameWriter:
         rows, height, width, code, channels = image_layout(
             image, pixel_format, self.options.pixel_format or "bgra")
         tile = self.options.tile
-        candidates = None if changed is None else _rects(changed, height, width, tile)
+        candidates = None if changed is None else hint_candidates(changed, height, width, tile)
         state = self.screens.get(screen)
         fresh_positions = fresh_tiles = panes = tiles = None
         self.staging.start()
@@ -414,9 +372,14 @@ class FrameWriter:
         self.stats["frames"] += 1
         self.stats["changed_tiles"] += changed
         self.stats["new_tiles"] += store.next_id - before
-        stale = pages.plan_refresh(store_id, store, item.screen, item.full)
-        if stale is not None:  # the caller takes these tiles from the screen's next frame
-            self.refresh_requests[item.screen] = ((item.height, item.width, item.code), stale)
+        refresh = pages.plan_refresh(store_id, store, item.screen, item.full, self.pane_ids[item.screen].panes)
+        if refresh is not None and refresh[0] is not None:  # the caller takes these from the screen's next frame
+            self.refresh_requests[item.screen] = ((item.height, item.width, item.code), refresh[0])
+        if refresh is not None and refresh[1]:  # the panes' now, from the content store
+            changes, count = self.pane_ids[item.screen].refresh(
+                refresh[1], changes, lambda old: pages.store_again(store_id, store, old, item.t))
+            self.stats["refreshed_tiles"] += count
+            top = max([top] + [int(p.ids.max()) for _, p in changes if p is not None])
         panes = self.pane_ids[item.screen].panes
         self.waiting.append(_Row(item, ids, max(top, int(ids.max()) if len(ids) else -1), store_id,
                                  time.monotonic(), changes, panes))

@@ -147,6 +147,21 @@ def test_store_matches_reference(capacity, mask):
             assert content[i * tile_bytes:(i + 1) * tile_bytes] == tile.tobytes()
 
 
+@pytest.mark.parametrize("k", [native, ref], ids=["native", "reference"])
+def test_store_copies_out_the_tiles_it_holds(k):
+    """A refresh of pane cells takes their bytes from the store: only the last ``capacity`` ids."""
+    store = k.TileStore(16, 5, 100)
+    tiles = np.arange(7 * 16, dtype=np.uint8).reshape(7, 16)
+    ids = np.zeros(7, np.int64)
+    store.add(tiles, ids)
+    out = np.zeros((5, 16), np.uint8)
+    held = store.copy_tiles(np.array([0, 2, 6, 7, -1]), out)
+    assert held.tolist() == [False, True, True, False, False]
+    assert np.array_equal(out[1], tiles[2]) and np.array_equal(out[2], tiles[6]) and not out[[0, 3, 4]].any()
+    with pytest.raises(ValueError):
+        store.copy_tiles([1], np.zeros((1, 15), np.uint8))
+
+
 def test_forced_collision_keeps_tiles_apart():
     """Every hash equal (mask 0): only the byte comparison tells tiles apart."""
     base = np.zeros((1, 64), np.uint8)
