@@ -7,9 +7,10 @@ and in the previous one, votes for the shift that maps the most rows of one onto
 the other (only rows whose hash is unique in the previous frame vote, so blank lines do not);
 the strips that agree on the winning shift, widened pixel by pixel, and the rows that match
 under it give the rectangle. Without a vertical winner, the same vote on columns (hashes of
-64-row bands) finds a horizontal scroll. That rectangle becomes a pane (:mod:`.panes`) whose cells are
-those of the base grid (so they keep their ids), moved by the shift; a pane that scrolls
-again moves its cells along. Every cell is then compared exactly, pixel by pixel, with the
+64-row bands) finds a horizontal scroll, and without either, a move along both axes (a window
+dragged) is looked for: dx from the columns' pixel sums, then the vote on strips moved by dx.
+That rectangle becomes a pane (:mod:`.panes`) whose cells are those of the base grid (so
+they keep their ids), moved by the shift; a pane that scrolls again moves its cells along. Every cell is then compared exactly, pixel by pixel, with the
 previous frame under its shift: the hashes only propose, nothing is assumed to have moved.
 
 The frame thread's half, :class:`PaneIds`, turns the caller's pane updates into tile ids.
@@ -266,6 +267,7 @@ class Motion:
         x0, y0, x1, y1 = bbox
         k, ch = self.k, self.channels
         s0, s1 = -(-x0 // STRIP), x1 // STRIP   # the strips inside the box
+        old = None
         if s1 > s0 and y1 - y0 >= 2 * MIN_ROWS:
             at = s0 * STRIP
             cur, old = self._row_hashes(rows, prev, dirty, y0, y1, s0, s1)
@@ -285,7 +287,44 @@ class Motion:
                 top, bottom = self._widen(rows, prev, (y0 + sa * STRIP, y0 + sb * STRIP), (x0 + ma, x0 + mb),
                                           shift, (y0, y1), across=False)
                 return (x0 + ra, top, x0 + rb, bottom), -shift, 0
-        return None
+        return self._diagonal(rows, prev, bbox, old)
+
+    def _diagonal(self, rows: np.ndarray, prev: np.ndarray, bbox: tuple, old: np.ndarray | None = None):
+        """(rect, dx, dy) of a region moved along both axes (a window dragged), or None. The
+        strips of one axis no longer line up, so ``dx`` comes first, from the column profiles
+        of the box (pixel sums over every SAMPLE-th row: a move inside the box shifts them by
+        dx, whatever dy; the peak of their cross-correlation, static content's at 0 left out),
+        then the vertical vote on this frame's strips moved by ``dx`` gives ``dy``. ``old``: the
+        previous frame's hashes of the strips inside the box, when the vertical search has them."""
+        x0, y0, x1, y1 = bbox
+        k, ch, width = self.k, self.channels, self.width
+        if x1 - x0 < (MIN_STRIPS + 1) * STRIP or y1 - y0 < 2 * MIN_ROWS:
+            return None
+        profiles = [np.diff(f[y0:y1:SAMPLE, x0 * ch:x1 * ch].sum(axis=0, dtype=np.int32).reshape(-1, ch).sum(axis=1))
+                    for f in (rows, prev)]
+        n = 1 << (2 * len(profiles[0]) - 1).bit_length()   # room for every shift, a fast FFT size
+        spectra = [np.fft.rfft(p - p.mean(), n) for p in profiles]
+        corr = np.fft.irfft(spectra[0] * np.conj(spectra[1]), n)   # corr[d] ~ sum new[x + d] * old[x]
+        corr[:3], corr[-2:] = -np.inf, -np.inf                     # |dx| <= 2: static content, or no move
+        dx = int(np.argmax(corr))
+        dx = dx - n if dx > n // 2 else dx
+        s0, s1 = max(-(-x0 // STRIP), -(-(x0 - dx) // STRIP)), min(x1 // STRIP, (x1 - dx) // STRIP)
+        if s1 - s0 < MIN_STRIPS:  # (strips of both frames inside the box and the image)
+            return None
+        cur = k.row_hashes(rows, ch, s0 * STRIP + dx, STRIP, s1 - s0, y0, y1)   # new strips at old ones + dx
+        if old is None:
+            old = k.row_hashes(prev, ch, s0 * STRIP, STRIP, s1 - s0, y0, y1)
+        else:  # the box's strips from its first whole one: these are among them
+            first = -(-x0 // STRIP)
+            old = old[:, s0 - first:s1 - first]
+        vote = _vote(k, cur, np.ascontiguousarray(old), MIN_STRIPS)
+        if vote is None:
+            return None
+        shift, sa, sb, ma, mb, ra, rb = vote
+        at = s0 * STRIP + dx
+        left, right = self._widen(rows, prev, (at + sa * STRIP, at + sb * STRIP), (y0 + ma, y0 + mb), shift,
+                                  (max(x0, dx), min(x1, width + dx)), across=True, dx=dx)
+        return (left, y0 + ra, right, y0 + rb), dx, -shift
 
     def _row_hashes(self, rows, prev, dirty, y0: int, y1: int, s0: int, s1: int) -> tuple:
         """Row hashes of the strips ``s0:s1`` over rows ``y0:y1``, this frame's and the previous
@@ -313,16 +352,18 @@ class Motion:
             grid[ty[ok], first[ok] + off] = True
         return grid
 
-    def _widen(self, rows, prev, edges: tuple, span: tuple, shift: int, limits: tuple, across: bool):
+    def _widen(self, rows, prev, edges: tuple, span: tuple, shift: int, limits: tuple, across: bool,
+               dx: int = 0):
         """Move the strips' ``edges`` outwards, pixel by pixel, while the lines across them
         (columns of a vertical scroll, rows of a horizontal one) match under the shift over
-        ``span``, within ``limits``."""
+        ``span``, within ``limits`` (``dx``: the columns of a vertical shift also moved by it)."""
         ch = self.channels
         a, b = span
 
         def equal(lo: int, hi: int) -> np.ndarray:
             if across:  # which columns of [lo, hi) match over the rows a..b
-                differs = (rows[a:b, lo * ch:hi * ch] != prev[a + shift:b + shift, lo * ch:hi * ch]).any(axis=0)
+                differs = (rows[a:b, lo * ch:hi * ch] !=
+                           prev[a + shift:b + shift, (lo - dx) * ch:(hi - dx) * ch]).any(axis=0)
                 return ~differs.reshape(hi - lo, ch).any(axis=1)
             differs = rows[lo:hi, a * ch:b * ch] != prev[lo:hi, (a + shift) * ch:(b + shift) * ch]
             return ~differs.any(axis=1)

@@ -488,3 +488,31 @@ def test_refreshes_count_the_pages_of_pane_cells(tmp_path, monkeypatch):
     assert len(a) > 50 and counted["refreshed_tiles"] > ignored["refreshed_tiles"]
     assert np.percentile(a, 90) <= options["page_budget"] + 2 < np.percentile(b, 90)  # 7 against 11 when written
     assert a.max() < b.max() and a.mean() < b.mean() - 1
+
+
+def test_a_window_dragged_diagonally_is_found(tmp_path):
+    """A window moved along both axes at once (23 px right, 11 down, frame after frame): dx from
+    the column profiles, dy from the vote on strips moved by dx (a window 320 px wide holds the
+    3 strips a vote needs at any alignment); its pixels are compared exactly."""
+    rng = np.random.default_rng(4)
+    back = np.kron(rng.integers(0, 255, (50, 80, 4), dtype=np.uint8), np.ones((8, 8, 1), np.uint8))  # 400 x 640
+    # columns that differ (a window's layout) and rows that differ (its text)
+    window = (rng.integers(0, 200, (1, 320, 4)) + rng.integers(0, 50, (180, 320, 4))).astype(np.uint8)
+    frames, x, y = [], 30, 20
+    for i in range(24):
+        frame = back.copy()
+        if 4 <= i < 16:
+            x, y = x + 23, y + 11
+        frame[y:y + 180, x:x + 320] = window
+        frames.append(frame)
+    moved = write(tmp_path / "m.enc", frames, background=False)
+    check(tmp_path / "m.enc", frames)
+    plain = write(tmp_path / "plain.enc", frames, background=False, motion=False)
+    assert moved["motion_frames"] >= 6 and moved["new_tiles"] < plain["new_tiles"]
+    assert os.path.getsize(tmp_path / "m.enc") < 0.85 * os.path.getsize(tmp_path / "plain.enc")  # 0.73 when written
+    found = []
+    from encoder.tiles.motion import Motion
+    motion = Motion(native, 400, 640, 4, 16)
+    for before, after in zip(frames[4:15], frames[5:16]):
+        found.append(motion._diagonal(after.reshape(400, -1), before.reshape(400, -1), (0, 0, 640, 400)))
+    assert all(f is not None and f[1:] == (23, 11) for f in found), found
