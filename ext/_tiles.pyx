@@ -107,6 +107,17 @@ cdef extern from *:
         acc ^= acc >> 33; acc *= ENC_P2; acc ^= acc >> 29; acc *= ENC_P3; acc ^= acc >> 32;
         return acc;
     }
+    #if defined(ENC_NH_SSE2)
+    /* 64 bytes from s to d through four 16-byte registers, stored by STORE (cached or not). */
+    #define ENC_MOVE64(STORE, d, s) do { \
+            __m128i a_ = _mm_loadu_si128((const __m128i*)(s)); \
+            __m128i b_ = _mm_loadu_si128((const __m128i*)((s) + 16)); \
+            __m128i c_ = _mm_loadu_si128((const __m128i*)((s) + 32)); \
+            __m128i d_ = _mm_loadu_si128((const __m128i*)((s) + 48)); \
+            STORE((__m128i*)(d), a_); STORE((__m128i*)((d) + 16), b_); \
+            STORE((__m128i*)((d) + 32), c_); STORE((__m128i*)((d) + 48), d_); \
+        } while (0)
+    #endif
     /* A row copied with 16-byte vector moves. glibc's memcpy copies a few KB with `rep movsb`,
        which ran 4-10x slower here when the destination lay a few bytes past the source modulo
        4 KiB (encoder record's previous frame sits 16 bytes past a page, the X server's shared
@@ -114,14 +125,8 @@ cdef extern from *:
     static inline void enc_copy_row(uint8_t* dst, const uint8_t* src, size_t n) {
         size_t i = 0;
     #if defined(ENC_NH_SSE2)
-        for (; i + 64 <= n; i += 64) {
-            __m128i a = _mm_loadu_si128((const __m128i*)(src + i));
-            __m128i b = _mm_loadu_si128((const __m128i*)(src + i + 16));
-            __m128i c = _mm_loadu_si128((const __m128i*)(src + i + 32));
-            __m128i d = _mm_loadu_si128((const __m128i*)(src + i + 48));
-            _mm_storeu_si128((__m128i*)(dst + i), a); _mm_storeu_si128((__m128i*)(dst + i + 16), b);
-            _mm_storeu_si128((__m128i*)(dst + i + 32), c); _mm_storeu_si128((__m128i*)(dst + i + 48), d);
-        }
+        for (; i + 64 <= n; i += 64)
+            ENC_MOVE64(_mm_storeu_si128, dst + i, src + i);
         for (; i + 16 <= n; i += 16)
             _mm_storeu_si128((__m128i*)(dst + i), _mm_loadu_si128((const __m128i*)(src + i)));
     #endif
@@ -139,14 +144,8 @@ cdef extern from *:
         if (n >= ((size_t)1 << 20)) {
             i = (16 - ((uintptr_t)dst & 15)) & 15;
             memcpy(dst, src, i);
-            for (; i + 64 <= n; i += 64) {
-                __m128i a = _mm_loadu_si128((const __m128i*)(src + i));
-                __m128i b = _mm_loadu_si128((const __m128i*)(src + i + 16));
-                __m128i c = _mm_loadu_si128((const __m128i*)(src + i + 32));
-                __m128i d = _mm_loadu_si128((const __m128i*)(src + i + 48));
-                _mm_stream_si128((__m128i*)(dst + i), a); _mm_stream_si128((__m128i*)(dst + i + 16), b);
-                _mm_stream_si128((__m128i*)(dst + i + 32), c); _mm_stream_si128((__m128i*)(dst + i + 48), d);
-            }
+            for (; i + 64 <= n; i += 64)
+                ENC_MOVE64(_mm_stream_si128, dst + i, src + i);
             _mm_sfence();
         }
     #endif

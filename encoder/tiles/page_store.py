@@ -117,11 +117,11 @@ class PageStores:
                 self._write_page(store_id, store)
         return ids
 
-    def _evicted(self, store_id: tuple, store, usage: _Usage, pane_pages: list) -> np.ndarray | None:
+    def _evicted(self, firsts: np.ndarray, usage: _Usage, pane_pages: list) -> np.ndarray | None:
         """bool per page of the store: the pages a refresh stores again, those that the fewest
         cells of this frame use (base positions and pane cells, ``pane_pages`` their pages), until
-        the frame needs at most ``page_budget`` pages (the open page included); None: none."""
-        firsts = self.firsts(store_id, store)
+        the frame needs at most ``page_budget`` pages (the open page included; ``firsts``: the
+        store's pages); None: none."""
         uses = np.zeros(len(firsts), np.int64)
         uses[:len(usage.uses)] = usage.uses[:len(firsts)]
         for pages in pane_pages:
@@ -181,7 +181,7 @@ class PageStores:
         usage.dirty = False
         numbers = sorted(panes)
         pane_pages = [np.searchsorted(firsts, panes[n].ids.reshape(-1), side="right") - 1 for n in numbers]
-        evict = self._evicted(store_id, store, usage, pane_pages)
+        evict = self._evicted(firsts, usage, pane_pages)
         if evict is None:
             return None
         stale = np.flatnonzero(evict[usage.pages]).astype(np.int32)
