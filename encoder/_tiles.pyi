@@ -47,6 +47,10 @@ def col_hashes(image: npt.NDArray[np.uint8], channels: int, y0: int, band: int, 
                step: int = 1) -> npt.NDArray[np.uint64]:
     """``uint64[x1 - x0, bands]``: a hash of each band of ``band`` rows from y0 on, per column."""
 
+def col_sums(image: npt.NDArray[np.uint8], channels: int, y0: int, y1: int, step: int, x0: int,
+             x1: int) -> npt.NDArray[np.int64]:
+    """``int64[x1 - x0]``: per pixel column, the sum of its bytes over rows y0, y0 + step, ... below y1."""
+
 def shift_votes(cur: npt.NDArray[np.uint64], old: npt.NDArray[np.uint64]) -> npt.NDArray[np.int32]:
     """``int32[strips, 2n]``: per strip, the lines whose hash is found once in ``old``, by shift."""
 

@@ -151,11 +151,18 @@ cdef extern from *:
     #endif
         memcpy(dst + i, src + i, n - i);
     }
+    /* Bytes added into 32-bit sums. `restrict`: a uint8_t pointer may alias anything, and
+       without it the loop is not vectorised (0.18 against 0.05 ms for a 1080p profile). */
+    static inline void enc_add_bytes(uint32_t* restrict acc, const uint8_t* restrict p, size_t n) {
+        for (size_t i = 0; i < n; i++)
+            acc[i] += p[i];
+    }
     """
     uint64_t xxh64 "enc_xxh64"(const uint8_t* p, size_t n) noexcept nogil
     uint64_t strip_hash "enc_strip_hash"(const uint8_t* p, size_t n) noexcept nogil
     void copy_row "enc_copy_row"(uint8_t* dst, const uint8_t* src, size_t n) noexcept nogil
     void stream_copy "enc_stream_copy"(uint8_t* dst, const uint8_t* src, size_t n) noexcept nogil
+    void add_bytes "enc_add_bytes"(uint32_t* acc, const uint8_t* p, size_t n) noexcept nogil
 
 GRID_FULL = 0
 GRID_DELTA = 1
@@ -558,6 +565,49 @@ def col_hashes(image, int channels, int y0, int band, int bands, int x0, int x1,
     if bands and x1 > x0:
         with nogil:
             _col_hashes(&img[0, 0], row_bytes, channels, x0, x1, y0, band, bands, step, &o[0, 0])
+    return out
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+@cython.cdivision(True)
+cdef void _col_sums(const uint8_t* image, Py_ssize_t row_bytes, Py_ssize_t channels, Py_ssize_t x0,
+                    Py_ssize_t x1, Py_ssize_t y0, Py_ssize_t y1, Py_ssize_t step, uint32_t* acc,
+                    int64_t* out) noexcept nogil:
+    """Rows added byte by byte into ``acc`` (one uint32 per byte of the span: the loop
+    vectorises, rows are read in order), then each pixel's bytes summed."""
+    cdef Py_ssize_t y, i, c, n = (x1 - x0) * channels
+    cdef int64_t v
+    memset(acc, 0, n * sizeof(uint32_t))
+    y = y0
+    while y < y1:
+        add_bytes(acc, image + y * row_bytes + x0 * channels, n)
+        y += step
+    for i in range(x1 - x0):
+        v = 0
+        for c in range(channels):
+            v += acc[i * channels + c]
+        out[i] = v
+
+
+def col_sums(image, int channels, int y0, int y1, int step, int x0, int x1):
+    """``int64[x1 - x0]``: per pixel column, the sum of its bytes over rows y0, y0 + step, ...
+    below y1 (a window's column profile: motion's search for a diagonal move)."""
+    _image(image, "image")
+    cdef Py_ssize_t height = image.shape[0], row_bytes = image.shape[1]
+    _grid_tiles(height, row_bytes, channels, 1)
+    if y0 < 0 or y1 > height or y1 < y0 or x0 < 0 or x1 * channels > row_bytes or x1 < x0 or step < 1:
+        raise ValueError("rows or columns outside the image")
+    if (y1 - y0 + step - 1) // step > 16843009:  # 255 * rows must fit a uint32
+        raise ValueError("too many rows to sum")
+    out = np.zeros(x1 - x0, np.int64)
+    scratch = np.empty(max(1, (x1 - x0) * channels), np.uint32)
+    cdef const uint8_t[:, ::1] img = image
+    cdef int64_t[::1] o = out
+    cdef uint32_t[::1] acc = scratch
+    if y1 > y0 and x1 > x0:
+        with nogil:
+            _col_sums(&img[0, 0], row_bytes, channels, x0, x1, y0, y1, step, &acc[0], &o[0])
     return out
 
 

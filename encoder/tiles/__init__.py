@@ -16,7 +16,8 @@ from ..errors import check_status
 from .layout import FORMATS, MAX_SIDE
 
 _CAPTURE = ("stage", "gather", "tile_hash", "TileStore", "encode_full", "encode_delta", "scatter",
-            "compare_shifted", "gather_cells", "row_hashes", "col_hashes", "shift_votes")
+            "compare_shifted", "gather_cells", "row_hashes", "col_hashes", "col_sums",
+            "shift_votes")
 _READ = ("decode_grid", "mark_pages", "assemble", "assemble_at", "assemble_bands", "draw_cells")
 _HAND_OUT = ("copy_out",)   # read side too, but Cython: loading it does not load Numba
 

@@ -201,6 +201,12 @@ def col_hashes(image, channels: int, y0: int, band: int, bands: int, x0: int, x1
     return np.ascontiguousarray(h.T)
 
 
+def col_sums(image, channels: int, y0: int, y1: int, step: int, x0: int, x1: int) -> np.ndarray:
+    """``int64[x1 - x0]``: per pixel column, the sum of its bytes over rows y0, y0 + step, ... below y1."""
+    sums = image[y0:y1:step, x0 * channels:x1 * channels].sum(axis=0, dtype=np.int64)
+    return sums.reshape(x1 - x0, channels).sum(axis=1)
+
+
 def shift_votes(cur: np.ndarray, old: np.ndarray) -> np.ndarray:
     """``int32[strips, 2n]``: per strip, the lines ``y`` whose hash appears exactly once in
     ``old``'s strip, at a line ``j != y``, counted at ``j - y + n``."""

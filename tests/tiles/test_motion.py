@@ -42,6 +42,10 @@ def test_motion_kernels_match_reference(channels, seed):
                               ref.col_hashes(a, channels, 1, strip, (h - 1) // strip, 1, w))
         assert np.array_equal(native.col_hashes(a, channels, 1, strip, (h - 1) // strip, 1, w, 3),
                               ref.col_hashes(a, channels, 1, strip, (h - 1) // strip, 1, w, 3))
+        y0, x0 = int(rng.integers(0, h)), int(rng.integers(0, w))
+        y1, x1, step = int(rng.integers(y0, h + 1)), int(rng.integers(x0, w + 1)), int(rng.integers(1, 9))
+        assert np.array_equal(native.col_sums(a, channels, y0, y1, step, x0, x1),
+                              ref.col_sums(a, channels, y0, y1, step, x0, x1))
         lines = rng.integers(0, 6, (h, 3)).astype(np.uint64)  # repeats: only unique lines vote
         moved = np.roll(lines, int(rng.integers(-5, 6)), axis=0)
         assert np.array_equal(native.shift_votes(moved, lines), ref.shift_votes(moved, lines))
@@ -82,6 +86,16 @@ def test_motion_kernels_match_reference(channels, seed):
                               ref.stage(a, kept[1], channels, t, copy=False))
         assert np.array_equal(kept[0], b) and np.array_equal(kept[1], b)
 
+
+
+def test_column_sums_of_full_bytes_and_bad_spans():
+    a = np.full((1080, 1920 * 4), 255, np.uint8)
+    assert np.array_equal(native.col_sums(a, 4, 0, 1080, 1, 0, 1920), np.full(1920, 1080 * 4 * 255))
+    assert np.array_equal(native.col_sums(a, 4, 7, 1080, 8, 100, 1900), ref.col_sums(a, 4, 7, 1080, 8, 100, 1900))
+    for args in [(0, 1081, 1, 0, 10), (-1, 5, 1, 0, 10), (5, 4, 1, 0, 10), (0, 5, 0, 0, 10), (0, 5, 1, 0, 1921),
+                 (0, 5, 1, 3, 2), (0, 5, 1, -1, 2)]:
+        with pytest.raises(ValueError, match="outside the image"):
+            native.col_sums(a, 4, *args)
 
 
 @pytest.mark.parametrize("dx,dy", [(0, 5), (0, -5), (3, 0), (-3, 0), (2, 7), (-2, -7), (0, 0)])
