@@ -403,16 +403,14 @@ def _vote(k, cur: np.ndarray, old: np.ndarray, min_strips: int = 1):
     if not voted.any():
         return None
     shift = best - n
-    lines = np.arange(n)
-    src = lines + shift
-    ok = (src >= 0) & (src < n)
     runs = np.flatnonzero(np.diff(np.concatenate([[0], voted.astype(np.int8), [0]])))
     widest = int(np.argmax(runs[1::2] - runs[::2]))
     sa, sb = int(runs[::2][widest]), int(runs[1::2][widest])
     if sb - sa < min(min_strips, strips):  # a narrow column that moved: not worth a pane
         return None
     match = np.zeros(n, bool)
-    match[ok] = (cur[ok, sa:sb] == old[src[ok], sa:sb]).all(axis=1)
+    lo, hi = max(0, -shift), min(n, n - shift)   # the lines whose source line exists
+    match[lo:hi] = (cur[lo:hi, sa:sb] == old[lo + shift:hi + shift, sa:sb]).all(axis=1)
     # A line that also equals itself unmoved (a flat background) matches any shift: it is no
     # evidence of this one (but it belongs to the region).
     if int((match & ~(cur[:, sa:sb] == old[:, sa:sb]).all(axis=1)).sum()) < MIN_ROWS:
